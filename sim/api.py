@@ -1,0 +1,75 @@
+"""Running the model from Python: the same configs and override strings as the command line.
+
+>>> from sim.api import compose, run
+>>> cfg = compose(["scale=tiny", "days=30", "policies=[mediation]"])
+>>> result = run(cfg)
+>>> result.summary["disputes_per_hospital_year"], result.timeseries.tail()
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.config import ConfigError, SimConfig
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+def to_sim_config(cfg: DictConfig) -> SimConfig:
+    """Validate a composed Hydra config into a :class:`SimConfig` (ranges checked here)."""
+    try:
+        allowed = set(SimConfig.__dataclass_fields__)
+        extra = sorted(set(cfg.keys()) - allowed)
+        if extra:  # '+key=value' slips past the schema
+            raise ConfigError(f"unknown key(s) {extra}: allowed top-level keys are {sorted(allowed)}")
+        config = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as err:
+        cause = err.__cause__ if isinstance(err.__cause__, ConfigError) else None
+        raise ConfigError(str(cause or err)) from err
+    if not isinstance(config, SimConfig):
+        raise ConfigError("the composed config does not follow the schema (defaults must start with sim_schema)")
+    return config
+
+
+def compose(overrides: list[str] | tuple[str, ...] = (), config_name: str = "config") -> SimConfig:
+    """Compose ``configs/`` with Hydra override strings and validate the result."""
+    try:
+        if GlobalHydra.instance().is_initialized():
+            cfg = hydra_compose(config_name=config_name, overrides=list(overrides))
+        else:
+            with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
+                cfg = hydra_compose(config_name=config_name, overrides=list(overrides))
+    except ConfigError:
+        raise
+    except Exception as err:  # hydra's composition errors: unknown key, group option, bad type
+        raise ConfigError(str(err)) from err
+    return to_sim_config(cfg)
+
+
+@dataclass
+class RunResult:
+    summary: dict
+    timeseries: pd.DataFrame
+    model: object
+
+
+def run(config: SimConfig | list[str] | tuple[str, ...] = ()) -> RunResult:
+    """Build and run the model for ``config.days`` days; return summary, daily frame and model."""
+    from sim.metrics import summarise
+    from sim.model import TrustModel
+
+    if not isinstance(config, SimConfig):
+        config = compose(config)
+    started = time.perf_counter()
+    model = TrustModel(config).run()
+    wall = time.perf_counter() - started
+    return RunResult(summary=summarise(model, wall), timeseries=model.timeseries(), model=model)

@@ -1,0 +1,343 @@
+"""Mechanisms 2-6: where patients go, how crowded it is, how care turns out, what it costs,
+and how satisfied patients are. One vectorised pass over the day's episodes.
+
+Sources (MISSION.md): weak primary care and big-hospital concentration (tier choice, prestige),
+delayed referral (cases beyond a clinic's capability), crowding and doctors' workload
+(consultation time, burnout), irreducible medical risk, self-financing hospitals that over-test
+(financial pressure), incomplete insurance (out-of-pocket share), information asymmetry and
+excessive expectations raised by money paid ("I paid, so you must cure me"), and doctors who
+explain risk in plain language.
+
+Every random number an episode needs is drawn at once from the ``care`` stream, a fixed number
+per episode (:data:`DRAWS`), so the draws an episode gets do not depend on the policy arm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import CareParams, CostParams, SatisfactionParams
+from sim.health_system import PRIMARY, SECONDARY, TERTIARY, DoctorArrays, FacilityArrays
+from sim.policies import Levers
+from sim.population import PatientArrays
+
+#: Uniform draws per episode, one column each.
+DRAWS = (
+    "noise_primary",
+    "noise_secondary",
+    "noise_tertiary",
+    "gate",
+    "family",
+    "hospital",
+    "referral",
+    "doctor",
+    "outcome",
+    "harm",
+)
+COL = {name: i for i, name in enumerate(DRAWS)}
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass
+class Episodes:
+    """Today's episodes, one entry each; filled in by :func:`treat`."""
+
+    patient: np.ndarray
+    severity: np.ndarray
+    draws: np.ndarray  # (n, len(DRAWS)) uniforms
+    tier: np.ndarray | None = None
+    facility: np.ndarray | None = None
+    doctor: np.ndarray | None = None
+    referred: np.ndarray | None = None  # came through a clinic referral
+    wait_days: np.ndarray | None = None
+    consult_time: np.ndarray | None = None  # 1 = full consultation
+    success: np.ndarray | None = None
+    harm: np.ndarray | None = None
+    cost_yuan: np.ndarray | None = None
+    out_of_pocket_yuan: np.ndarray | None = None
+    overtest_share: np.ndarray | None = None
+    burden: np.ndarray | None = None  # log(1 + out of pocket / monthly income)
+    explanation: np.ndarray | None = None
+    expectation: np.ndarray | None = None
+    satisfaction: np.ndarray | None = None
+    trust_before: np.ndarray | None = None
+    contracted: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return self.patient.size
+
+
+@dataclass
+class Roster:
+    """Doctors on duty today, grouped by facility, for vectorised assignment."""
+
+    slots: np.ndarray  # on-duty doctor slots sorted by facility
+    start: np.ndarray  # per facility: first position in ``slots``
+    count: np.ndarray  # per facility: doctors on duty
+    redirect: np.ndarray  # per facility: where its patients go if it has nobody on duty
+
+    @classmethod
+    def build(cls, doctors: DoctorArrays, facilities: FacilityArrays, day: int) -> Roster:
+        on = np.flatnonzero(doctors.on_duty(day))
+        order = np.argsort(doctors.facility[on], kind="stable")
+        slots = on[order]
+        count = np.bincount(doctors.facility[slots], minlength=facilities.n)
+        start = np.concatenate([[0], np.cumsum(count)[:-1]])
+        redirect = np.arange(facilities.n)
+        staffed = count > 0
+        if not staffed.all():
+            if not staffed.any():
+                raise RuntimeError(f"day {day}: no doctor is on duty anywhere")
+            for f in np.flatnonzero(~staffed):
+                # same tier if possible, else the nearest tier above, else any staffed facility
+                tiers = facilities.tier
+                for tier in [tiers[f], *range(tiers[f] + 1, 3), *range(tiers[f] - 1, -1, -1)]:
+                    candidates = np.flatnonzero(staffed & (tiers == tier))
+                    if candidates.size:
+                        redirect[f] = candidates[f % candidates.size]
+                        break
+        return cls(slots=slots, start=start, count=count, redirect=redirect)
+
+
+def capacity(roster: Roster, facilities: FacilityArrays, params: CareParams) -> np.ndarray:
+    """Consultations per day each facility can give with the doctors on duty."""
+    per_doctor = np.where(
+        facilities.tier == PRIMARY, params.consults_per_doctor_day_primary, params.consults_per_doctor_day_hospital
+    )
+    return roster.count * per_doctor
+
+
+def effective_literacy(literacy: np.ndarray, levers: Levers) -> np.ndarray:
+    return literacy + levers.literacy_gain * (1.0 - literacy)
+
+
+def contracted(patients: PatientArrays, idx: np.ndarray, levers: Levers) -> np.ndarray:
+    return patients.family_doctor_draw[idx] < levers.family_enrolment
+
+
+def primary_trust(patients: PatientArrays, idx: np.ndarray, levers: Levers) -> np.ndarray:
+    """Trust in primary care, raised for residents with a family-doctor contract."""
+    t = patients.trust_primary[idx].astype(float)
+    return np.where(contracted(patients, idx, levers), t + levers.family_trust_gain * (1 - t), t)
+
+
+def out_of_pocket_share(patients: PatientArrays, idx: np.ndarray, tier: np.ndarray, levers: Levers) -> np.ndarray:
+    insured = patients.insurance_draw[idx] >= levers.uninsured_share
+    return 1.0 - levers.coverage[tier] * insured
+
+
+def base_cost(tier: np.ndarray, severity: np.ndarray, params: CostParams) -> np.ndarray:
+    per_tier = np.array(
+        [params.base_cost_primary_yuan, params.base_cost_secondary_yuan, params.base_cost_tertiary_yuan]
+    )
+    return per_tier[tier] * (1.0 + params.severity_cost_factor * severity)
+
+
+def choose_tier(
+    ep: Episodes,
+    patients: PatientArrays,
+    facilities: FacilityArrays,
+    levers: Levers,
+    care: CareParams,
+    cost: CostParams,
+    wait_heard: np.ndarray,
+) -> np.ndarray:
+    """Mechanism 2: random-utility choice among the tiers, then gatekeeping and contracts.
+
+    U_t = w_trust * trust_t + w_sev * severity * t / 2 + prestige_t
+          - w_price * log(1 + expected out-of-pocket_t / daily income)
+          - w_wait * log(1 + wait_t) + Gumbel
+    where wait_t is the tier's average wait as residents remember it (moving average).
+    """
+    idx, sev, u = ep.patient, ep.severity, ep.draws
+    n = idx.size
+    daily_income = patients.income_yuan[idx] / 365.0
+    trust_hospital = patients.trust[idx].astype(float)
+    utility = np.empty((n, 3))
+    prestige = (0.0, care.prestige_secondary, care.prestige_tertiary)
+    present = np.bincount(facilities.tier, minlength=3) > 0
+    for tier in (PRIMARY, SECONDARY, TERTIARY):
+        tiers = np.full(n, tier)
+        trust = primary_trust(patients, idx, levers) if tier == PRIMARY else trust_hospital
+        price = base_cost(tiers, sev, cost) * out_of_pocket_share(patients, idx, tiers, levers)
+        gumbel = -np.log(-np.log(np.clip(u[:, tier], 1e-12, 1 - 1e-12)))
+        utility[:, tier] = (
+            care.choice_trust_weight * trust
+            + care.choice_severity_weight * sev * tier / 2
+            + prestige[tier]
+            - care.choice_price_weight * np.log1p(price / daily_income)
+            - care.choice_wait_weight * np.log1p(wait_heard[:, tier])
+            + gumbel
+        )
+        if not present[tier]:
+            utility[:, tier] = -np.inf
+    tier = utility.argmax(axis=1)
+    non_emergency = sev < levers.emergency_severity
+    gated = non_emergency & (u[:, COL["gate"]] < levers.gatekeeping)
+    family_first = non_emergency & ep.contracted & (u[:, COL["family"]] < levers.family_first_contact)
+    if present[PRIMARY]:
+        tier = np.where(gated | family_first, PRIMARY, tier)
+    return tier
+
+
+def pick_hospital(tier: np.ndarray, u: np.ndarray, facilities: FacilityArrays, weights: np.ndarray) -> np.ndarray:
+    """A hospital of the chosen tier, with probability proportional to its size."""
+    out = np.full(tier.size, -1, np.int64)
+    for t in (SECONDARY, TERTIARY):
+        choose = tier == t
+        if not choose.any():
+            continue
+        members = np.flatnonzero(facilities.tier == t)
+        cumulative = np.cumsum(weights[members])
+        cumulative /= cumulative[-1]
+        out[choose] = members[np.minimum(np.searchsorted(cumulative, u[choose]), members.size - 1)]
+    return out
+
+
+def treat(
+    ep: Episodes,
+    patients: PatientArrays,
+    facilities: FacilityArrays,
+    doctors: DoctorArrays,
+    roster: Roster,
+    levers: Levers,
+    care: CareParams,
+    cost: CostParams,
+    satisfaction: SatisfactionParams,
+    hospital_weights: np.ndarray,
+) -> np.ndarray:
+    """Mechanisms 2-6 for today's episodes; fills ``ep`` and returns visits per facility
+    (a referred patient visits twice: the clinic and the hospital)."""
+    u = ep.draws
+    idx, sev = ep.patient, ep.severity.copy()
+    ep.contracted = contracted(patients, idx, levers)
+    ep.trust_before = patients.trust[idx].astype(float)
+    cap = capacity(roster, facilities, care)
+    # residents know their own clinic's waits, and the hospitals' on average
+    tier_wait = np.array(
+        [
+            facilities.wait_reputation[facilities.tier == t].mean() if (facilities.tier == t).any() else 0.0
+            for t in range(3)
+        ]
+    )
+    wait_heard = np.broadcast_to(tier_wait, (idx.size, 3)).copy()
+    wait_heard[:, PRIMARY] = facilities.wait_reputation[patients.home_clinic[idx]]
+
+    # 2. choice of tier, facility, referral
+    first_tier = choose_tier(ep, patients, facilities, levers, care, cost, wait_heard)
+    facility = np.where(first_tier == PRIMARY, patients.home_clinic[idx], 0).astype(np.int64)
+    at_hospital = first_tier > PRIMARY
+    facility[at_hospital] = pick_hospital(
+        first_tier[at_hospital], u[at_hospital, COL["hospital"]], facilities, hospital_weights
+    )
+    facility = roster.redirect[facility]
+    beyond = (facilities.tier[facility] == PRIMARY) & (sev > levers.capability[PRIMARY])
+    referred = beyond & (u[:, COL["referral"]] < levers.referral_probability)
+    clinic_visit = facility[referred]
+    if referred.any():
+        has_secondary = (facilities.tier == SECONDARY).any()
+        up = np.where((sev[referred] <= levers.capability[SECONDARY]) & has_secondary, SECONDARY, TERTIARY)
+        facility[referred] = roster.redirect[
+            pick_hospital(up, u[referred, COL["hospital"]], facilities, hospital_weights)
+        ]
+    tier = facilities.tier[facility].astype(np.int64)
+
+    # 3. crowding: demand against capacity, backlog, consultation time
+    visits = np.bincount(facility, minlength=facilities.n) + np.bincount(clinic_visit, minlength=facilities.n)
+    load = visits / np.maximum(cap, 1e-9)
+    wait = (facilities.backlog + visits / 2.0) / np.maximum(cap, 1e-9)
+    facilities.backlog = np.maximum(0.0, facilities.backlog + visits - cap)
+    staffed = cap > 0  # a facility with nobody on duty sends its patients elsewhere (Roster.redirect)
+    facilities.wait_reputation[staffed] += (wait[staffed] - facilities.wait_reputation[staffed]) / care.wait_memory_days
+    ep.wait_days = wait[facility] + referred * care.referral_delay_days
+    ep.consult_time = np.minimum(1.0, 1.0 / np.maximum(load[facility], 1e-9))
+    # a referred case worsens while it waits; one the clinic keeps is treated beyond its
+    # capability (poor tier fit below): both are the sources' "delayed referral"
+    sev = np.where(referred, np.minimum(1.0, sev * (1 + care.delay_harm_per_day * ep.wait_days)), sev)
+
+    # doctor: uniformly among those on duty at the facility
+    position = roster.start[facility] + np.floor(u[:, COL["doctor"]] * roster.count[facility]).astype(np.int64)
+    doctor = roster.slots[np.minimum(position, roster.slots.size - 1)]
+
+    # 4. outcome: skill x tier fit x (burnout, rushed consultation); irreducible risk
+    skill = doctors.skill[doctor]
+    skill = np.where(tier == PRIMARY, skill + levers.clinic_quality_gain * 0.5 * (1 - skill), skill)
+    fit = np.clip(1.0 - care.fit_penalty * np.maximum(0.0, sev - levers.capability[tier]), 0.0, 1.0)
+    burnout = doctors.burnout[doctor]
+    quality = (
+        skill * fit * (1 - care.burnout_quality_loss * burnout) * (1 - care.rush_quality_loss * (1 - ep.consult_time))
+    )
+    p_success = (1.0 - care.irreducible_risk * sev) * quality
+    ep.success = u[:, COL["outcome"]] < p_success
+    ep.harm = np.where(ep.success, 0.0, sev * (0.3 + 0.7 * u[:, COL["harm"]]))
+
+    # 5. cost: base + over-testing (financial pressure) + defensive medicine; out-of-pocket part
+    overtest = (
+        cost.overtest_rate
+        * doctors.overtest_propensity[doctor]
+        * facilities.overtest_pressure[facility]
+        * (1 - levers.overtest_decoupling)
+    )
+    defensive = cost.defensive_cost * facilities.defensive_fear[facility]
+    ep.overtest_share = (overtest + defensive) / (1 + overtest + defensive)
+    ep.cost_yuan = base_cost(tier, sev, cost) * (1 + overtest + defensive)
+    ep.cost_yuan = ep.cost_yuan + referred * base_cost(np.zeros_like(tier), sev, cost)
+    ep.out_of_pocket_yuan = ep.cost_yuan * out_of_pocket_share(patients, idx, tier, levers)
+    monthly_income = patients.income_yuan[idx] / 12.0
+    ep.burden = np.log1p(ep.out_of_pocket_yuan / monthly_income)
+
+    # 6. satisfaction: outcome against expectation, wait and cost
+    communication = doctors.communication[doctor]
+    communication = communication + levers.communication_gain * (1 - communication)
+    ep.explanation = np.clip(
+        communication * ep.consult_time * (1 - burnout)
+        + ep.contracted * (tier == PRIMARY) * levers.family_explanation_gain,
+        0.0,
+        1.0,
+    )
+    ep.expectation = expectation(
+        patients.expectation[idx],
+        effective_literacy(patients.literacy[idx], levers),
+        ep.burden,
+        ep.explanation,
+        satisfaction,
+    )
+    ep.satisfaction = satisfaction_of(
+        ep.success, ep.harm, ep.expectation, ep.wait_days, ep.burden, ep.overtest_share, satisfaction
+    )
+    ep.tier, ep.facility, ep.doctor, ep.referred, ep.severity = tier, facility, doctor, referred, sev
+    return visits
+
+
+def expectation(
+    base: np.ndarray, literacy: np.ndarray, burden: np.ndarray, explanation: np.ndarray, p: SatisfactionParams
+) -> np.ndarray:
+    """E = base * (1 - cut_lit * literacy) + gain_paid * burden - cut_expl * explanation, in [0, 1].
+
+    Literacy and a doctor's explanation of risk make expectations realistic; money paid raises them.
+    """
+    e = (
+        base * (1 - p.literacy_expectation_cut * literacy)
+        + p.paid_expectation_gain * burden
+        - p.explanation_expectation_cut * explanation
+    )
+    return np.clip(e, 0.0, 1.0)
+
+
+def satisfaction_of(success, harm, expect, wait_days, burden, overtest_share, p: SatisfactionParams):
+    """S = sigmoid(c + w_o (O - E) - w_w wait - w_c burden - w_t over-testing), where the
+    outcome value O is 1 for a cure and 0.4 (1 - harm) for a failure."""
+    outcome = np.where(success, 1.0, 0.4 * (1.0 - harm))
+    return sigmoid(
+        p.baseline
+        + p.outcome_weight * (outcome - expect)
+        - p.wait_weight * wait_days
+        - p.cost_weight * burden
+        - p.overtest_weight * overtest_share
+    )
