@@ -236,6 +236,7 @@ class Mediator(mesa.Agent):
         self.max_success = max_success
         self.cases: list[Dispute] = []
         self.durations: list[int] = []
+        self.cases_closed = 0
         self.agreements = 0
 
     def take_case(self, dispute: Dispute, day: int) -> None:
@@ -250,6 +251,7 @@ class Mediator(mesa.Agent):
         """End a case; True if it ends in agreement (chance ``max_success x impartiality``)."""
         self.cases.remove(dispute)
         agreed = self.model.streams.mediation.random() < self.max_success * self.impartiality
+        self.cases_closed += 1
         self.agreements += agreed
         self.centre.assign(self.model.day)
         return agreed

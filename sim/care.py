@@ -105,12 +105,15 @@ class Roster:
         return cls(slots=slots, start=start, count=count, redirect=redirect)
 
 
-def capacity(roster: Roster, facilities: FacilityArrays, params: CareParams) -> np.ndarray:
+def consults_per_doctor_day(tier: np.ndarray, params: CareParams, levers: Levers) -> np.ndarray:
+    """Outpatient capacity of one doctor-day; investment in primary care raises the clinics'."""
+    primary = params.consults_per_doctor_day_primary * (1 + levers.clinic_capacity_gain)
+    return np.where(tier == PRIMARY, primary, params.consults_per_doctor_day_hospital)
+
+
+def capacity(roster: Roster, facilities: FacilityArrays, params: CareParams, levers: Levers) -> np.ndarray:
     """Consultations per day each facility can give with the doctors on duty."""
-    per_doctor = np.where(
-        facilities.tier == PRIMARY, params.consults_per_doctor_day_primary, params.consults_per_doctor_day_hospital
-    )
-    return roster.count * per_doctor
+    return roster.count * consults_per_doctor_day(facilities.tier, params, levers)
 
 
 def effective_literacy(literacy: np.ndarray, levers: Levers) -> np.ndarray:
@@ -218,7 +221,7 @@ def treat(
     idx, sev = ep.patient, ep.severity.copy()
     ep.contracted = contracted(patients, idx, levers)
     ep.trust_before = patients.trust[idx].astype(float)
-    cap = capacity(roster, facilities, care)
+    cap = capacity(roster, facilities, care, levers)
     # residents know their own clinic's waits, and the hospitals' on average
     tier_wait = np.array(
         [

@@ -74,7 +74,7 @@ class ScaleConfig:
         "licensed doctors per 1000 residents",
         "China Health Statistics Yearbook 2011: 1.47 per 1000 (2010)",
     )
-    hospital_doctor_share: float = unit(0.6, "share of doctors working in secondary/tertiary hospitals")
+    hospital_doctor_share: float = unit(0.5, "share of doctors working in secondary/tertiary hospitals")
     patients_per_media_outlet: int = param(25_000, 100, None, "residents per media outlet (at least 2 outlets)")
     mean_degree: int = param(10, 2, 200, "mean number of social contacts (even)")
     rewiring: float = unit(0.1, "Watts-Strogatz rewiring probability (small world)")
@@ -297,7 +297,9 @@ class TieredCare(Policy):
     gatekeeping: float = unit(0.7, "share of non-emergency episodes that must start at a clinic")
     emergency_severity: float = unit(0.8, "severity above which gatekeeping is bypassed")
     referral_probability: float = unit(0.9, "chance a clinic refers a case beyond its capability")
-    primary_investment: float = unit(0.5, "raises clinic capability and quality (0: none, 1: to secondary level)")
+    primary_investment: float = unit(
+        0.5, "raises clinic capability and quality (1: to secondary level) and clinic staffing (1: doubled)"
+    )
     price_differential: float = unit(0.5, "extra reimbursement at clinics (share of the gap to full coverage)")
 
 

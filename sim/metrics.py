@@ -23,8 +23,8 @@ def summarise(model, wall_seconds: float = float("nan")) -> dict:
     closed = model.disputes.closed()
     compensated = np.array([d.compensation_yuan for d in closed if d.compensation_yuan > 0])
     mediated = [d for d in closed if MEDIATION in d.channels]
-    mediation_agreements = sum(d.outcome == "agreement" and d.channel == MEDIATION for d in closed)
-    mediation_ended = sum(d.channel == MEDIATION for d in closed)
+    mediation_agreements = sum(m.agreements for m in model.mediators)
+    mediation_ended = sum(m.cases_closed for m in model.mediators)
     violence_log = model.violence_log
     n_violent = len(violence_log)
     doctor_years = model.doctors.n * years

@@ -25,6 +25,7 @@ class Levers:
     referral_probability: float
     capability: np.ndarray  # by tier
     clinic_quality_gain: float  # share of clinic doctors' skill gap closed
+    clinic_capacity_gain: float  # extra clinic consultations per doctor-day (share)
     family_enrolment: float
     family_first_contact: float
     family_trust_gain: float
@@ -56,6 +57,7 @@ class Levers:
             referral_probability=care.referral_probability,
             capability=np.array([care.capability_primary, care.capability_secondary, care.capability_tertiary]),
             clinic_quality_gain=0.0,
+            clinic_capacity_gain=0.0,
             family_enrolment=0.0,
             family_first_contact=0.0,
             family_trust_gain=0.0,
@@ -83,6 +85,7 @@ def apply_tiered_care(levers: Levers, p) -> None:
     cap = levers.capability
     cap[0] = cap[0] + p.primary_investment * (cap[1] - cap[0])
     levers.clinic_quality_gain = p.primary_investment
+    levers.clinic_capacity_gain = p.primary_investment  # staff and equipment: 1 doubles capacity
     levers.coverage[0] = levers.coverage[0] + p.price_differential * (1 - levers.coverage[0])
 
 

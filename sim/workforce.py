@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.health_system import PRIMARY
+from sim.care import consults_per_doctor_day
 
 if TYPE_CHECKING:
     from sim.care import Episodes
@@ -25,11 +25,7 @@ def daily(model: TrustModel, ep: Episodes) -> None:
     doctors, facilities, day = model.doctors, model.facilities, model.day
     care, p = model.config.params.care, model.config.params.workforce
     rng = model.streams.workforce
-    per_day = np.where(
-        facilities.tier[doctors.facility] == PRIMARY,
-        care.consults_per_doctor_day_primary,
-        care.consults_per_doctor_day_hospital,
-    )
+    per_day = consults_per_doctor_day(facilities.tier[doctors.facility], care, model.levers)
     doctors.workload = np.bincount(ep.doctor, minlength=doctors.n) / per_day
     relief = 1.0 - model.levers.pay_rise
     doctors.burnout += (
