@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format app bench clean
+.PHONY: demo baseline test lint format app bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,8 +12,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,app]'
 	@touch $(STAMP)
 
-demo: $(STAMP)  ## the pre-reform baseline at the default scale, headline figures printed
+demo: $(STAMP)  ## quick policy comparison (13 arms x 6 seeds, small scale, local cores): figures in outputs/quick_comparison/
+	$(PY) experiments/policy_comparison.py --quick
+
+baseline: $(STAMP)  ## one run of the pre-reform baseline at the default scale, headline figures printed
 	$(PY) -m sim
+
+app: $(STAMP)  ## the interactive page for students: open http://localhost:8765
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(VENV)/bin/solara run sim/app.py --production
 
 test: $(STAMP)  ## the whole test suite
 	$(PY) -m pytest -n 2

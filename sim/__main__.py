@@ -12,10 +12,11 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim.api import CONFIG_DIR, run, to_sim_config
-from sim.config import ConfigError
+from sim.config import ConfigError, check_policy_overrides
 from sim.io import write_json, write_parquet
 
 HEADLINE = (
@@ -45,6 +46,11 @@ def format_headline(summary: dict) -> str:
 def main(cfg: DictConfig) -> None:
     # Mesa logs every step at INFO, and Hydra's job logging shows INFO
     logging.getLogger("MESA").setLevel(logging.WARNING)
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        # sweeps: resumable jobs that record failures and progress (sim.sweep)
+        from sim.sweep import job
+
+        return job(cfg)
     try:
         config = to_sim_config(cfg)
     except ConfigError as err:
@@ -59,4 +65,9 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    try:
+        check_policy_overrides(arg for arg in sys.argv[1:] if not arg.startswith("-"))
+    except ConfigError as err:
+        print(f"configuration error: {err}", file=sys.stderr)
+        sys.exit(2)
     main()

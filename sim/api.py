@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,18 +20,27 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.config import ConfigError, SimConfig
+from sim.config import ConfigError, SimConfig, check_policy_overrides
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+def _reject_unknown_keys(node: DictConfig, schema: type, prefix: str) -> None:
+    """Raise :class:`ConfigError` for keys the dataclass ``schema`` lacks, at any depth."""
+    fields = schema.__dataclass_fields__
+    extra = sorted(set(node.keys()) - set(fields))
+    if extra:
+        raise ConfigError(f"unknown key(s) {[prefix + k for k in extra]}: allowed keys are {sorted(fields)}")
+    for name, f in fields.items():
+        child = node.get(name)
+        if isinstance(child, DictConfig) and f.default_factory is not dataclasses.MISSING:
+            _reject_unknown_keys(child, type(f.default_factory()), f"{prefix}{name}.")
 
 
 def to_sim_config(cfg: DictConfig) -> SimConfig:
     """Validate a composed Hydra config into a :class:`SimConfig` (ranges checked here)."""
     try:
-        allowed = set(SimConfig.__dataclass_fields__)
-        extra = sorted(set(cfg.keys()) - allowed)
-        if extra:  # '+key=value' slips past the schema
-            raise ConfigError(f"unknown key(s) {extra}: allowed top-level keys are {sorted(allowed)}")
+        _reject_unknown_keys(cfg, SimConfig, "")  # '+key=value' slips past the schema
         config = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as err:
         cause = err.__cause__ if isinstance(err.__cause__, ConfigError) else None
@@ -42,6 +52,7 @@ def to_sim_config(cfg: DictConfig) -> SimConfig:
 
 def compose(overrides: list[str] | tuple[str, ...] = (), config_name: str = "config") -> SimConfig:
     """Compose ``configs/`` with Hydra override strings and validate the result."""
+    check_policy_overrides(overrides)
     try:
         if GlobalHydra.instance().is_initialized():
             cfg = hydra_compose(config_name=config_name, overrides=list(overrides))
@@ -51,7 +62,8 @@ def compose(overrides: list[str] | tuple[str, ...] = (), config_name: str = "con
     except ConfigError:
         raise
     except Exception as err:  # hydra's composition errors: unknown key, group option, bad type
-        raise ConfigError(str(err)) from err
+        reason = f"\n{err.__cause__}" if err.__cause__ is not None else ""  # e.g. what type is allowed
+        raise ConfigError(f"{err}{reason}") from err
     return to_sim_config(cfg)
 
 

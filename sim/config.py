@@ -211,7 +211,7 @@ class DisputeParams:
     litigation_days: float = param(365, 1, None, "mean duration of a lawsuit (days)")
     litigation_success: float = unit(0.55, "chance the court awards compensation")
     compensation_median_yuan: float = param(
-        45_000, 0, None, "median compensation at severity 0.5 (yuan)", "sources: mean 108,100 yuan, max 3,000,000 yuan"
+        45_000, 0, None, "median compensation at harm 0.25 (yuan)", "sources: mean 108,100 yuan, max 3,000,000 yuan"
     )
     compensation_sigma: float = param(1.3, 0, 5, "log-sd of compensation (heavy tail)")
     court_award_factor: float = param(
@@ -470,6 +470,20 @@ def parameter_table() -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def check_policy_overrides(overrides) -> None:
+    """Reject ``policies=[...]`` naming an unknown policy, listing the allowed names (Hydra itself
+    only says it could not load the file). Sweep syntax (``policies=[a],[b,c]``) is covered too."""
+    import re
+
+    for override in overrides:
+        key, _, value = str(override).partition("=")
+        if key.lstrip("+~") != "policies":
+            continue
+        unknown = [name for name in re.findall(r"[A-Za-z_][A-Za-z_0-9]*", value) if name not in POLICY_NAMES]
+        if unknown:
+            raise ConfigError(f"policies: unknown policy {unknown[0]!r}; allowed: {', '.join(POLICY_NAMES)}")
 
 
 def register_schema() -> None:

@@ -1,0 +1,59 @@
+"""Dose-response figures: each policy's main intensity over its range, against the baseline.
+
+One resumable sweep per policy (configs/experiment/dose/<policy>.yaml) and one of baseline
+runs, all in outputs/sweeps/dose_response/; then collect, tables and figures:
+
+    python experiments/dose_response.py                       # all ten policies, 5 seeds each level
+    python experiments/dose_response.py --policies insurance mediation 'seed=range(0,10)'
+
+Writes outputs/dose_response/: dose_violence.pdf/.png, dose_disputes.pdf/.png, dose_trust.pdf/.png
+(means over seeds with 95% bootstrap intervals; the baseline as a band) and effects.csv
+(paired effects of every level vs the baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim import plots
+from sim.collect import collect, describe
+from sim.config import POLICY_NAMES
+from sim.stats import paired_effects
+from sim.sweep import REPO_ROOT, launch
+
+FIGURES = {
+    "dose_violence": "violent_incidents_per_hospital_year",
+    "dose_disputes": "disputes_per_hospital_year",
+    "dose_trust": "mean_trust",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--policies", nargs="+", default=list(POLICY_NAMES), choices=POLICY_NAMES)
+    parser.add_argument("--sweep-dir", type=Path, default=REPO_ROOT / "outputs" / "sweeps" / "dose_response")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "dose_response")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides applied to every sweep")
+    args = parser.parse_args(argv)
+
+    failed = 0
+    for dose in ["baseline", *args.policies]:
+        sweep = launch("dose_response", [f"experiment/dose@dose={dose}", *args.overrides], args.sweep_dir, check=False)
+        failed |= sweep.returncode
+    results, _, _ = collect(args.sweep_dir)
+    print(describe(results, args.sweep_dir))
+    doses = [c for c in results.columns if c.startswith("policies.")]
+    effects = paired_effects(results, tuple(FIGURES.values()), by=tuple(doses))
+    args.out.mkdir(parents=True, exist_ok=True)
+    effects.to_csv(args.out / "effects.csv", index=False)
+    files = [args.out / "effects.csv"]
+    for stem, metric in FIGURES.items():
+        files += plots.dose_response_plot(results, args.out / stem, metric=metric)
+    print("Figures and tables:", *files, sep="\n  ")
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Interaction heatmaps: two policies' intensities on a grid (insurance x mediation by default).
+
+    python experiments/interaction.py
+    python experiments/interaction.py --pair tiered_care_insurance 'seed=range(0,8)'
+
+Pairs: configs/experiment/pair/*.yaml. Writes outputs/interaction/<pair>/: heatmap_violence,
+heatmap_disputes, heatmap_trust (.pdf/.png; means over seeds per cell) and cells.csv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim import plots
+from sim.collect import collect, describe
+from sim.sweep import REPO_ROOT, launch
+
+FIGURES = {
+    "heatmap_violence": "violent_incidents_per_hospital_year",
+    "heatmap_disputes": "disputes_per_hospital_year",
+    "heatmap_trust": "mean_trust",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pair", default="insurance_mediation", help="a file of configs/experiment/pair/")
+    parser.add_argument("--out", type=Path, help="default: outputs/interaction/<pair>")
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args(argv)
+    sweep_dir = REPO_ROOT / "outputs" / "sweeps" / "interaction" / args.pair
+    out = args.out or REPO_ROOT / "outputs" / "interaction" / args.pair
+
+    sweep = launch("interaction", [f"experiment/pair@pair={args.pair}", *args.overrides], sweep_dir, check=False)
+    results, _, _ = collect(sweep_dir)
+    print(describe(results, sweep_dir))
+    x, y = [c for c in results.columns if c.startswith("policies.")][:2]
+    out.mkdir(parents=True, exist_ok=True)
+    cells = results.groupby([x, y])[list(FIGURES.values())].agg(["mean", "std", "count"])
+    cells.to_csv(out / "cells.csv")
+    files = [out / "cells.csv"]
+    for stem, metric in FIGURES.items():
+        files += plots.interaction_heatmap(results, out / stem, x=x, y=y, metric=metric)
+    print("Figures and tables:", *files, sep="\n  ")
+    return sweep.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

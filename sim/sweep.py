@@ -1,0 +1,247 @@
+"""Resumable sweeps: the multirun job, its completion record, progress, and a launcher helper.
+
+A Hydra multirun (``python -m sim.sweep -m +experiment=quick_comparison``) calls :func:`main`
+once per run, in whatever process the launcher chose (basic: this one; joblib: a pool of local
+worker processes; submitit: SLURM or local subprocesses). Each run directory then holds
+
+- ``summary.json``, ``timeseries.parquet`` (as ``python -m sim``) and ``trust_end.parquet``
+  (the patients' end-of-run trust histogram, for the distribution figure);
+- ``status.json``: ``running`` when the job starts, then ``completed`` or ``failed`` (with the
+  error and traceback), plus the fingerprint of the run's config.
+
+Every file is written atomically (``sim.io``), and ``status.json`` last, so a run counts as
+complete only when all its results are on disk: a killed job leaves ``running`` (or nothing),
+never a half file. Re-running the same sweep skips runs that are complete *for the same
+config* (fingerprint match) and redoes the rest: deleted, killed, failed or changed runs.
+A failed run does not stop the sweep; :class:`SweepCallback` reports the failures at the end
+and makes the command exit with status 1, and ``python -m sim.collect`` lists them with their errors.
+
+Nothing is shared between runs of one worker process: each run builds its model, its random
+streams and its config from scratch, so results do not depend on the launcher
+(tests/test_sweeps.py compares basic, joblib and submitit_local).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import hydra
+import numpy as np
+import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from sim.api import CONFIG_DIR, run, to_sim_config
+from sim.io import write_json, write_parquet
+
+log = logging.getLogger("sim.sweep")
+
+STATUS_FILE = "status.json"
+SWEEP_FILE = "sweep.json"
+RESULT_FILES = ("summary.json", "timeseries.parquet", "trust_end.parquet")
+TRUST_BINS = np.linspace(0.0, 1.0, 41)
+REPO_ROOT = CONFIG_DIR.parent
+
+
+def fingerprint(cfg: DictConfig) -> str:
+    """SHA-256 of the run's resolved config (without ``hydra``): what makes a result reusable."""
+    data = OmegaConf.to_container(cfg, resolve=True)
+    if isinstance(data, dict):
+        data.pop("hydra", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def read_status(run_dir: Path) -> dict | None:
+    try:
+        return json.loads((Path(run_dir) / STATUS_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def is_complete(run_dir: Path, config_hash: str | None = None) -> bool:
+    """All result files present, status ``completed`` and (if given) the same config."""
+    status = read_status(run_dir)
+    if not status or status.get("status") != "completed":
+        return False
+    if config_hash is not None and status.get("config_hash") != config_hash:
+        return False
+    return all((Path(run_dir) / name).is_file() for name in RESULT_FILES)
+
+
+def trust_histogram(model) -> pd.DataFrame:
+    """Patients' trust in doctors and in primary clinics at the end, as counts in 40 bins."""
+    trust, _ = np.histogram(model.patients.trust, bins=TRUST_BINS)
+    primary, _ = np.histogram(model.patients.trust_primary, bins=TRUST_BINS)
+    return pd.DataFrame(
+        {"bin_left": TRUST_BINS[:-1], "bin_right": TRUST_BINS[1:], "trust": trust, "trust_primary": primary}
+    )
+
+
+def run_job(cfg: DictConfig, out_dir: Path) -> dict:
+    """Run one configuration into ``out_dir`` unless already complete; record the outcome.
+
+    Returns the final status record. Exceptions (a bad config, a crash in the model) are
+    recorded as ``failed`` with their message and traceback, not raised.
+    """
+    out_dir = Path(out_dir)
+    config_hash = fingerprint(cfg)
+    if is_complete(out_dir, config_hash):
+        log.info("skip (complete): %s", out_dir.name)
+        return {**read_status(out_dir), "skipped": True}
+    for name in RESULT_FILES:  # a stale result of another config must not survive a failure
+        (out_dir / name).unlink(missing_ok=True)
+    started = time.time()
+    record = {"config_hash": config_hash, "host": socket.gethostname(), "pid": os.getpid(), "started": started}
+    write_json(out_dir / STATUS_FILE, {**record, "status": "running"})
+    try:
+        config = to_sim_config(cfg)
+        result = run(config)
+        write_parquet(out_dir / "timeseries.parquet", result.timeseries)
+        write_parquet(out_dir / "trust_end.parquet", trust_histogram(result.model))
+        write_json(out_dir / "summary.json", result.summary)
+    except Exception as err:
+        record.update(
+            status="failed",
+            error=f"{type(err).__name__}: {err}",
+            traceback=traceback.format_exc(),
+            finished=time.time(),
+        )
+        write_json(out_dir / STATUS_FILE, record)
+        log.error("run failed: %s: %s", out_dir.name, record["error"])
+        return record
+    record.update(status="completed", finished=time.time(), wall_seconds=time.time() - started)
+    write_json(out_dir / STATUS_FILE, record)
+    return record
+
+
+def run_dirs(sweep_dir: Path) -> list[Path]:
+    """The run directories of a sweep: those Hydra wrote a ``.hydra`` record into (at any depth:
+    an override value with a ``/`` nests the directory named after it)."""
+    return sorted(
+        p.parent.parent for p in Path(sweep_dir).glob("**/.hydra/config.yaml") if p.parent.parent != Path(sweep_dir)
+    )
+
+
+def progress(sweep_dir: Path) -> dict:
+    """Runs done out of the sweep's total, failures, elapsed time and an ETA (from ``sweep.json``)."""
+    sweep_dir = Path(sweep_dir)
+    try:
+        meta = json.loads((sweep_dir / SWEEP_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        meta = {}
+    started = meta.get("started", float("nan"))
+    statuses = [read_status(d) or {} for d in run_dirs(sweep_dir)]
+    completed = sum(s.get("status") == "completed" for s in statuses)
+    failed = sum(s.get("status") == "failed" and s.get("finished", 0) >= started for s in statuses)
+    ran_now = sum(s.get("status") in ("completed", "failed") and s.get("finished", 0) >= started for s in statuses)
+    total = meta.get("total")
+    elapsed = time.time() - started
+    remaining = max(total - completed - failed, 0) if total else None
+    eta = elapsed / ran_now * remaining if ran_now and remaining is not None else float("nan")
+    return {"total": total, "completed": completed, "failed": failed, "elapsed": elapsed, "eta": eta}
+
+
+def _clock(seconds: float) -> str:
+    if not np.isfinite(seconds):
+        return "?"
+    seconds = round(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def format_progress(p: dict) -> str:
+    done = p["completed"] + p["failed"]
+    return (
+        f"[sweep] {done}/{p['total'] or '?'} runs done ({p['failed']} failed)  "
+        f"elapsed {_clock(p['elapsed'])}  ETA {_clock(p['eta'])}"
+    )
+
+
+def count_jobs(hydra_cfg: DictConfig) -> int:
+    """Number of runs the basic sweeper will launch: sweeper params plus command-line overrides."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = [f"{k}={v}" for k, v in (hydra_cfg.sweeper.get("params") or {}).items()]
+    overrides = OverridesParser.create().parse_overrides(params + list(hydra_cfg.overrides.task))
+    return sum(len(batch) for batch in BasicSweeper.split_arguments(overrides, None))
+
+
+class SweepCallback(Callback):
+    """Writes ``sweep.json`` (total runs, start time) at the start; reports failures at the end."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        total = count_jobs(config.hydra)
+        write_json(
+            sweep_dir / SWEEP_FILE,
+            {"total": total, "started": time.time(), "overrides": list(config.hydra.overrides.task)},
+        )
+        print(f"[sweep] {total} runs into {sweep_dir} (complete runs are skipped)", file=sys.stderr, flush=True)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        p = progress(sweep_dir)
+        print(format_progress(p), file=sys.stderr, flush=True)
+        failed = [d.name for d in run_dirs(sweep_dir) if (read_status(d) or {}).get("status") == "failed"]
+        if failed:  # Hydra turns a callback's exceptions into warnings: exit explicitly
+            raise SystemExit(
+                f"[sweep] {len(failed)} run(s) failed, e.g. {failed[:3]}; errors in <run>/status.json, "
+                f"table: python -m sim.collect {sweep_dir}"
+            )
+
+
+def job(cfg: DictConfig) -> dict:
+    """One run of a (multi)run, resumable and failure-recording (see the module docstring).
+
+    The task function of ``python -m sim.sweep``; ``python -m sim`` can delegate its multiruns here.
+    """
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    hc = HydraConfig.get()
+    out = Path(hc.runtime.output_dir)
+    record = run_job(cfg, out)
+    if hc.mode == RunMode.MULTIRUN:
+        print(f"{format_progress(progress(Path(hc.sweep.dir)))}  [{record['status']}: {out.name}]", flush=True)
+    elif record["status"] == "failed":
+        raise SystemExit(f"run failed: {record['error']}")
+    else:
+        print(f"results: {out}")
+    return record
+
+
+main = hydra.main(version_base=None, config_path=str(CONFIG_DIR), config_name="config")(job)
+
+
+# --------------------------------------------------------------------------------------
+# Launching a sweep from Python (experiments/*.py, tests)
+# --------------------------------------------------------------------------------------
+def experiment_override(name: str) -> str:
+    """``experiment=NAME`` if configs/config.yaml lists the group in its defaults, else ``+experiment=NAME``."""
+    defaults = OmegaConf.load(CONFIG_DIR / "config.yaml").get("defaults", [])
+    listed = any(isinstance(d, dict | DictConfig) and "experiment" in d for d in defaults)
+    return f"{'' if listed else '+'}experiment={name}"
+
+
+def launch(
+    experiment: str, overrides: list[str] = (), sweep_dir: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    """Run ``python -m sim.sweep -m <experiment> <overrides>`` (resumable) from the repository root."""
+    args = [sys.executable, "-m", "sim.sweep", "-m", experiment_override(experiment), *overrides]
+    if sweep_dir is not None:
+        args.append(f"hydra.sweep.dir={Path(sweep_dir).resolve()}")
+    print("$", " ".join(args[1:]), flush=True)
+    return subprocess.run(args, cwd=REPO_ROOT, check=check)
+
+
+if __name__ == "__main__":
+    main()

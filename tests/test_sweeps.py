@@ -1,0 +1,196 @@
+"""Sweeps through Hydra launchers: identical results, resume, failures recorded, the tidy table.
+
+Every sweep here is tiny (3,000 residents, a few weeks, two seeds) and runs as a subprocess
+``python -m sim.sweep -m ...`` exactly as a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.collect import collect
+from sim.sweep import REPO_ROOT, experiment_override, is_complete, read_status, run_dirs
+
+TINY = ["scale=tiny"]
+ARMS = "policies=[],[tiered_care,mediation,insurance]"
+
+
+def sweep(sweep_dir: Path, *overrides: str, launcher: str = "basic", days: int = 40, check: bool = True):
+    args = [
+        sys.executable,
+        "-m",
+        "sim.sweep",
+        "-m",
+        experiment_override("quick_comparison"),
+        *TINY,
+        f"days={days}",
+        "seed=0,1",
+        ARMS,
+        f"hydra/launcher={launcher}",
+        f"hydra.sweep.dir={sweep_dir}",
+        *overrides,
+    ]
+    proc = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"sweep failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def summaries(sweep_dir: Path) -> dict[str, dict]:
+    out = {}
+    for run in run_dirs(sweep_dir):
+        summary = json.loads((run / "summary.json").read_text())
+        summary.pop("wall_seconds")
+        out[run.name] = summary
+    return out
+
+
+def finished_times(sweep_dir: Path) -> dict[str, float]:
+    return {run.name: read_status(run)["finished"] for run in run_dirs(sweep_dir)}
+
+
+@pytest.fixture(scope="module")
+def basic_sweep(tmp_path_factory) -> Path:
+    sweep_dir = tmp_path_factory.mktemp("basic")
+    sweep(sweep_dir)
+    return sweep_dir
+
+
+def test_every_run_completes_with_its_files(basic_sweep):
+    runs = run_dirs(basic_sweep)
+    assert [r.name for r in runs] == sorted(
+        f"days=40,policies={arm},scale=tiny,seed={s}"
+        for arm in ("[]", "[tiered_care,mediation,insurance]")
+        for s in (0, 1)
+    )
+    assert all(is_complete(r) for r in runs)
+    assert json.loads((basic_sweep / "sweep.json").read_text())["total"] == 4
+
+
+@pytest.mark.parametrize("launcher", ["joblib", "submitit_local"])
+def test_launchers_give_identical_results(basic_sweep, tmp_path, launcher):
+    """Same seeds and arms: the same summaries and daily series whichever launcher ran them."""
+    sweep(tmp_path, launcher=launcher)
+    expected, got = summaries(basic_sweep), summaries(tmp_path)
+    assert got.keys() == expected.keys()
+    assert got == expected
+    for name in expected:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / name / "timeseries.parquet"),
+            pd.read_parquet(basic_sweep / name / "timeseries.parquet"),
+        )
+
+
+def test_policy_changes_results(basic_sweep):
+    """Guards the identity test above: the two arms of one seed do differ."""
+    s = summaries(basic_sweep)
+    assert (
+        s["days=40,policies=[],scale=tiny,seed=0"]
+        != s["days=40,policies=[tiered_care,mediation,insurance],scale=tiny,seed=0"]
+    )
+
+
+def test_resume_redoes_only_deleted_and_unfinished_runs(tmp_path):
+    sweep(tmp_path)
+    before = finished_times(tmp_path)
+    expected = summaries(tmp_path)
+    runs = run_dirs(tmp_path)
+    (runs[0] / "summary.json").unlink()  # a result deleted
+    status = read_status(runs[1])  # a job killed mid-run: status left at 'running', results gone
+    (runs[1] / "status.json").write_text(json.dumps({**status, "status": "running"}))
+    (runs[1] / "timeseries.parquet").unlink()
+    assert not is_complete(runs[0]) and not is_complete(runs[1])
+
+    sweep(tmp_path)
+    after = finished_times(tmp_path)
+    assert all(is_complete(r) for r in run_dirs(tmp_path))
+    assert after[runs[0].name] > before[runs[0].name]
+    assert after[runs[1].name] > before[runs[1].name]
+    assert {k: after[k] for k in before if k not in (runs[0].name, runs[1].name)} == {
+        k: v for k, v in before.items() if k not in (runs[0].name, runs[1].name)
+    }
+    assert summaries(tmp_path) == expected
+
+
+def test_resume_after_the_sweep_process_is_killed(tmp_path):
+    """Kill the whole sweep once a first run is complete; re-running finishes the rest only."""
+    args = [sys.executable, "-m", "sim.sweep", "-m", experiment_override("quick_comparison"), *TINY, "days=150"]
+    args += ["seed=0,1", ARMS, "hydra/launcher=basic", f"hydra.sweep.dir={tmp_path}"]
+    proc = subprocess.Popen(
+        args, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not any(is_complete(r) for r in run_dirs(tmp_path)) and proc.poll() is None:
+            assert time.monotonic() < deadline, "no run completed"
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done_before = {r.name: read_status(r)["finished"] for r in run_dirs(tmp_path) if is_complete(r)}
+    assert done_before
+    # no half-written file survives the kill: only complete files or atomic-write temporaries
+    for run in run_dirs(tmp_path):
+        for name in ("summary.json",):
+            if (run / name).exists():
+                json.loads((run / name).read_text())
+
+    sweep(tmp_path, days=150)
+    runs = run_dirs(tmp_path)
+    assert len(runs) == 4 and all(is_complete(r) for r in runs)
+    assert {name: read_status(tmp_path / name)["finished"] for name in done_before} == done_before
+
+
+def test_failed_run_is_recorded_and_does_not_stop_the_sweep(tmp_path):
+    """An out-of-range intensity in one run: that run fails with its error, the others complete."""
+    proc = sweep(tmp_path, "policies=[insurance]", "policies.insurance.coverage=0.5,1.5", "seed=0", check=False)
+    assert proc.returncode != 0
+    assert "1 run(s) failed" in proc.stderr
+    statuses = {r.name: read_status(r) for r in run_dirs(tmp_path)}
+    assert len(statuses) == 2
+    failed = [s for s in statuses.values() if s["status"] == "failed"]
+    assert len(failed) == 1 and "policies.insurance.coverage" in failed[0]["error"]
+    assert "Traceback" in failed[0]["traceback"]
+
+    results, _, _ = collect(tmp_path)
+    assert sorted(results["status"]) == ["completed", "failed"]
+    bad = results[results["status"] == "failed"].iloc[0]
+    assert bad["policies.insurance.coverage"] == 1.5 and "out of range" in bad["error"]
+    assert pd.isna(bad["disputes_per_hospital_year"])
+
+
+def test_collector_table_has_one_row_per_run_and_the_swept_columns(basic_sweep):
+    results, timeseries, trust_end = collect(basic_sweep)
+    assert len(results) == 4 and results["run_id"].is_unique
+    for column in ("run_id", "status", "error", "arm", "policies", "seed", "days", "scale"):
+        assert column in results.columns
+    for metric in ("disputes_per_hospital_year", "violent_incidents_per_hospital_year", "mean_trust", "n_hospitals"):
+        assert results[metric].notna().all()
+    assert sorted(results["arm"].unique()) == ["baseline", "tiered_care+mediation+insurance"]
+    assert set(results["days"]) == {40} and set(results["scale"]) == {"tiny"}
+    assert sorted(results["seed"]) == [0, 0, 1, 1]
+    # the daily table: one row per run and day, tagged with run id, arm and seed
+    assert len(timeseries) == 4 * 40
+    assert timeseries.groupby("run_id")["day"].nunique().eq(40).all()
+    assert {"run_id", "arm", "seed", "disputes", "mean_trust"} <= set(timeseries.columns)
+    assert trust_end.groupby("run_id")["trust"].sum().eq(results["n_patients"].iloc[0]).all()
+    for name in ("results.parquet", "timeseries.parquet", "trust_end.parquet"):
+        assert len(pd.read_parquet(basic_sweep / name)) > 0
+
+
+def test_collect_command_line(basic_sweep):
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.collect", str(basic_sweep)], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "4 runs" in proc.stdout and "4 completed" in proc.stdout
