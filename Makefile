@@ -24,6 +24,9 @@ app: $(STAMP)  ## the interactive page for students: open http://localhost:8765
 test: $(STAMP)  ## the whole test suite
 	$(PY) -m pytest -n 2
 
+bench: $(STAMP)  ## benchmark table (patient-days/s by scale, set-up, peak RSS, reference ratio, sweep speed-up); JSON in benchmarks/results/
+	$(PY) -m benchmarks.bench
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

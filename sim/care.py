@@ -142,6 +142,24 @@ def base_cost(tier: np.ndarray, severity: np.ndarray, params: CostParams) -> np.
     return per_tier[tier] * (1.0 + params.severity_cost_factor * severity)
 
 
+def gumbel(u):
+    """A standard Gumbel variate from a uniform draw (inverse CDF)."""
+    return -np.log(-np.log(np.clip(u, 1e-12, 1 - 1e-12)))
+
+
+def tier_utility(trust, severity, tier: int, prestige: float, price, daily_income, wait, u_noise, care: CareParams):
+    """Random utility of one tier for an episode (see :func:`choose_tier`); ``u_noise`` is the
+    uniform draw turned into the Gumbel noise. Works on arrays and on scalars."""
+    return (
+        care.choice_trust_weight * trust
+        + care.choice_severity_weight * severity * tier / 2
+        + prestige
+        - care.choice_price_weight * np.log1p(price / daily_income)
+        - care.choice_wait_weight * np.log1p(wait)
+        + gumbel(u_noise)
+    )
+
+
 def choose_tier(
     ep: Episodes,
     patients: PatientArrays,
@@ -169,14 +187,8 @@ def choose_tier(
         tiers = np.full(n, tier)
         trust = primary_trust(patients, idx, levers) if tier == PRIMARY else trust_hospital
         price = base_cost(tiers, sev, cost) * out_of_pocket_share(patients, idx, tiers, levers)
-        gumbel = -np.log(-np.log(np.clip(u[:, tier], 1e-12, 1 - 1e-12)))
-        utility[:, tier] = (
-            care.choice_trust_weight * trust
-            + care.choice_severity_weight * sev * tier / 2
-            + prestige[tier]
-            - care.choice_price_weight * np.log1p(price / daily_income)
-            - care.choice_wait_weight * np.log1p(wait_heard[:, tier])
-            + gumbel
+        utility[:, tier] = tier_utility(
+            trust, sev, tier, prestige[tier], price, daily_income, wait_heard[:, tier], u[:, tier], care
         )
         if not present[tier]:
             utility[:, tier] = -np.inf
@@ -201,6 +213,69 @@ def pick_hospital(tier: np.ndarray, u: np.ndarray, facilities: FacilityArrays, w
         cumulative /= cumulative[-1]
         out[choose] = members[np.minimum(np.searchsorted(cumulative, u[choose]), members.size - 1)]
     return out
+
+
+def queue(backlog, visits, capacity_):
+    """Crowding at a facility: (load, mean wait in days, backlog carried to tomorrow).
+
+    Today's patients queue behind the backlog; on average a patient waits for the backlog and
+    half of today's demand to be seen."""
+    cap = np.maximum(capacity_, 1e-9)
+    return visits / cap, (backlog + visits / 2.0) / cap, np.maximum(0.0, backlog + visits - capacity_)
+
+
+def consultation_time(load):
+    """Share of a full consultation a patient gets when the doctor is ``load`` times overbooked."""
+    return np.minimum(1.0, 1.0 / np.maximum(load, 1e-9))
+
+
+def worsened_by_delay(severity, wait_days, care: CareParams):
+    """Severity of a referred case after waiting ``wait_days``."""
+    return np.minimum(1.0, severity * (1 + care.delay_harm_per_day * wait_days))
+
+
+def clinic_skill(skill, levers: Levers):
+    """A clinic doctor's skill after investment in primary care."""
+    return skill + levers.clinic_quality_gain * 0.5 * (1 - skill)
+
+
+def success_probability(skill, severity, capability, burnout, consult_time, care: CareParams):
+    """P(cure) = (1 - irreducible risk x severity) x skill x tier fit x (1 - burnout loss) x (1 - rush loss)."""
+    fit = np.clip(1.0 - care.fit_penalty * np.maximum(0.0, severity - capability), 0.0, 1.0)
+    rushed = 1 - care.rush_quality_loss * (1 - consult_time)
+    quality = skill * fit * (1 - care.burnout_quality_loss * burnout) * rushed
+    return (1.0 - care.irreducible_risk * severity) * quality
+
+
+def harm_of(success, severity, u_harm):
+    """Harm of a failed episode: 30-100% of its severity; none after a cure."""
+    return np.where(success, 0.0, severity * (0.3 + 0.7 * u_harm))
+
+
+def extra_cost_shares(overtest_propensity, overtest_pressure, defensive_fear, levers: Levers, cost: CostParams):
+    """(over-testing, defensive medicine) as shares added to the base cost."""
+    overtest = cost.overtest_rate * overtest_propensity * overtest_pressure * (1 - levers.overtest_decoupling)
+    return overtest, cost.defensive_cost * defensive_fear
+
+
+def episode_cost(tier, severity, referred, overtest, defensive, cost: CostParams):
+    """(total cost in yuan, share of it that is over-testing and defensive medicine): the tier's
+    base cost marked up by both, plus the clinic visit of a referred case."""
+    total = base_cost(tier, severity, cost) * (1 + overtest + defensive)
+    total = total + referred * base_cost(np.zeros_like(tier), severity, cost)
+    return total, (overtest + defensive) / (1 + overtest + defensive)
+
+
+def cost_burden(out_of_pocket_yuan, income_yuan):
+    """log(1 + out of pocket / monthly income)."""
+    return np.log1p(out_of_pocket_yuan / (income_yuan / 12.0))
+
+
+def explanation_quality(communication, consult_time, burnout, family_gain, levers: Levers):
+    """How well the doctor explains risk: trained communication x time x (1 - burnout), plus the
+    family doctor's continuity (``family_gain``: the episode's gain, 0 when not applicable)."""
+    communication = communication + levers.communication_gain * (1 - communication)
+    return np.clip(communication * consult_time * (1 - burnout) + family_gain, 0.0, 1.0)
 
 
 def treat(
@@ -253,16 +328,14 @@ def treat(
 
     # 3. crowding: demand against capacity, backlog, consultation time
     visits = np.bincount(facility, minlength=facilities.n) + np.bincount(clinic_visit, minlength=facilities.n)
-    load = visits / np.maximum(cap, 1e-9)
-    wait = (facilities.backlog + visits / 2.0) / np.maximum(cap, 1e-9)
-    facilities.backlog = np.maximum(0.0, facilities.backlog + visits - cap)
+    load, wait, facilities.backlog = queue(facilities.backlog, visits, cap)
     staffed = cap > 0  # a facility with nobody on duty sends its patients elsewhere (Roster.redirect)
     facilities.wait_reputation[staffed] += (wait[staffed] - facilities.wait_reputation[staffed]) / care.wait_memory_days
     ep.wait_days = wait[facility] + referred * care.referral_delay_days
-    ep.consult_time = np.minimum(1.0, 1.0 / np.maximum(load[facility], 1e-9))
+    ep.consult_time = consultation_time(load[facility])
     # a referred case worsens while it waits; one the clinic keeps is treated beyond its
     # capability (poor tier fit below): both are the sources' "delayed referral"
-    sev = np.where(referred, np.minimum(1.0, sev * (1 + care.delay_harm_per_day * ep.wait_days)), sev)
+    sev = np.where(referred, worsened_by_delay(sev, ep.wait_days, care), sev)
 
     # doctor: uniformly among those on duty at the facility
     position = roster.start[facility] + np.floor(u[:, COL["doctor"]] * roster.count[facility]).astype(np.int64)
@@ -270,39 +343,31 @@ def treat(
 
     # 4. outcome: skill x tier fit x (burnout, rushed consultation); irreducible risk
     skill = doctors.skill[doctor]
-    skill = np.where(tier == PRIMARY, skill + levers.clinic_quality_gain * 0.5 * (1 - skill), skill)
-    fit = np.clip(1.0 - care.fit_penalty * np.maximum(0.0, sev - levers.capability[tier]), 0.0, 1.0)
+    skill = np.where(tier == PRIMARY, clinic_skill(skill, levers), skill)
     burnout = doctors.burnout[doctor]
-    quality = (
-        skill * fit * (1 - care.burnout_quality_loss * burnout) * (1 - care.rush_quality_loss * (1 - ep.consult_time))
-    )
-    p_success = (1.0 - care.irreducible_risk * sev) * quality
+    p_success = success_probability(skill, sev, levers.capability[tier], burnout, ep.consult_time, care)
     ep.success = u[:, COL["outcome"]] < p_success
-    ep.harm = np.where(ep.success, 0.0, sev * (0.3 + 0.7 * u[:, COL["harm"]]))
+    ep.harm = harm_of(ep.success, sev, u[:, COL["harm"]])
 
     # 5. cost: base + over-testing (financial pressure) + defensive medicine; out-of-pocket part
-    overtest = (
-        cost.overtest_rate
-        * doctors.overtest_propensity[doctor]
-        * facilities.overtest_pressure[facility]
-        * (1 - levers.overtest_decoupling)
+    overtest, defensive = extra_cost_shares(
+        doctors.overtest_propensity[doctor],
+        facilities.overtest_pressure[facility],
+        facilities.defensive_fear[facility],
+        levers,
+        cost,
     )
-    defensive = cost.defensive_cost * facilities.defensive_fear[facility]
-    ep.overtest_share = (overtest + defensive) / (1 + overtest + defensive)
-    ep.cost_yuan = base_cost(tier, sev, cost) * (1 + overtest + defensive)
-    ep.cost_yuan = ep.cost_yuan + referred * base_cost(np.zeros_like(tier), sev, cost)
+    ep.cost_yuan, ep.overtest_share = episode_cost(tier, sev, referred, overtest, defensive, cost)
     ep.out_of_pocket_yuan = ep.cost_yuan * out_of_pocket_share(patients, idx, tier, levers)
-    monthly_income = patients.income_yuan[idx] / 12.0
-    ep.burden = np.log1p(ep.out_of_pocket_yuan / monthly_income)
+    ep.burden = cost_burden(ep.out_of_pocket_yuan, patients.income_yuan[idx])
 
     # 6. satisfaction: outcome against expectation, wait and cost
-    communication = doctors.communication[doctor]
-    communication = communication + levers.communication_gain * (1 - communication)
-    ep.explanation = np.clip(
-        communication * ep.consult_time * (1 - burnout)
-        + ep.contracted * (tier == PRIMARY) * levers.family_explanation_gain,
-        0.0,
-        1.0,
+    ep.explanation = explanation_quality(
+        doctors.communication[doctor],
+        ep.consult_time,
+        burnout,
+        ep.contracted * (tier == PRIMARY) * levers.family_explanation_gain,
+        levers,
     )
     ep.expectation = expectation(
         patients.expectation[idx],

@@ -15,6 +15,8 @@ One step is one day. The order of the day (docs/ODD.md, "Process overview"):
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections import defaultdict
 
 import mesa
@@ -30,6 +32,29 @@ from sim.network import row_normalised, small_world, to_networkx
 from sim.policies import levers_on, start_days
 from sim.population import NO_DISPUTE, build_patients
 from sim.rng import Streams
+
+
+class _AgentIdCounters(weakref.WeakKeyDictionary):
+    """Mesa 3.3.1's per-model counters of agent ids, without keeping the models alive.
+
+    ``mesa.Agent._ids`` is a class-level ``defaultdict`` keyed by model: every model ever built
+    stays in memory for the life of the process (mesa/mesa#3179, fixed upstream by #3180; Mesa
+    3.4+ needs Python 3.12). A sweep running several seeds in one process grew by a whole
+    model per run (~40 MB at the small scale, ~0.9 GB at the large one), and joblib's workers
+    were restarted by loky's leak detection. Keyed weakly, a model's counter goes with it; ids
+    still count from 1 in each model.
+    """
+
+    def __getitem__(self, model):
+        try:
+            return self.data[weakref.ref(model)]  # (WeakKeyDictionary's own lookup, without the call)
+        except KeyError:
+            counter = self[model] = itertools.count(1)
+            return counter
+
+
+if not isinstance(mesa.Agent._ids, _AgentIdCounters):
+    mesa.Agent._ids = _AgentIdCounters()
 
 DAILY_COUNTS = (
     "visits",

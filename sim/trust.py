@@ -23,36 +23,56 @@ def _rate(delta: np.ndarray, rate: float, negativity_bias: float) -> np.ndarray:
     return np.minimum(1.0, rate * np.where(delta < 0, negativity_bias, 1.0))
 
 
+def pull(delta, rate: float, negativity_bias: float):
+    """How far trust moves towards news ``delta`` away from it: ``rate x delta``, with the rate
+    multiplied by the negativity bias for bad news (``delta < 0``) and capped at 1."""
+    return _rate(delta, rate, negativity_bias) * delta
+
+
 def own_experience(trust: np.ndarray, who: np.ndarray, satisfaction: np.ndarray, p: TrustParams) -> None:
     """trust_i += a * (S_i - trust_i), with a multiplied by the negativity bias when S_i < trust_i."""
     delta = satisfaction - trust[who]
     # a patient with two episodes in a day keeps the last; rare and harmless
-    trust[who] = np.clip(trust[who] + _rate(delta, p.own_experience_rate, p.negativity_bias) * delta, 0, 1)
+    trust[who] = np.clip(trust[who] + pull(delta, p.own_experience_rate, p.negativity_bias), 0, 1)
+
+
+def contacts_of(adjacency: sp.csr_matrix, speakers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The contacts of each speaker, concatenated in the order of ``speakers``, and how many each has.
+
+    Reads the CSR arrays directly (the same result as ``adjacency[speakers].indices``, without
+    building a sub-matrix): the contacts of speaker ``s`` are ``indices[indptr[s]:indptr[s + 1]]``.
+    """
+    starts = adjacency.indptr[speakers]
+    counts = adjacency.indptr[speakers + 1] - starts
+    first_position = np.cumsum(counts) - counts  # where each speaker's contacts start in the output
+    positions = np.repeat(starts - first_position, counts) + np.arange(int(counts.sum()))
+    return adjacency.indices[positions], counts
 
 
 def word_of_mouth(
     trust: np.ndarray, adjacency: sp.csr_matrix, speakers: np.ndarray, told: np.ndarray, p: TrustParams
 ) -> None:
     """Every contact of a speaker hears ``told`` (the speaker's satisfaction) and moves towards
-    it if it lies within the confidence bound: t_i += w * (S_j - t_i) summed over speakers j."""
+    it if it lies within the confidence bound: t_i += w * (S_j - t_i) summed over speakers j.
+
+    Every listener's change is computed from the trust held before today's word of mouth
+    (synchronous update); only the listeners' entries of ``trust`` are touched.
+    """
     if speakers.size == 0 or p.word_of_mouth_rate == 0:
         return
-    counts = adjacency.indptr[speakers + 1] - adjacency.indptr[speakers]
-    listeners = adjacency[speakers].indices
-    message = np.repeat(told, counts)
-    delta = message - trust[listeners]
+    listeners, counts = contacts_of(adjacency, speakers)
+    delta = np.repeat(told, counts) - trust[listeners]
     heard = np.abs(delta) < p.confidence_bound
-    change = np.bincount(
-        listeners[heard],
-        weights=_rate(delta[heard], p.word_of_mouth_rate, p.negativity_bias) * delta[heard],
-        minlength=trust.size,
-    )
-    np.clip(trust + change, 0.0, 1.0, out=trust, casting="unsafe")
+    listeners, delta = listeners[heard], delta[heard]
+    change = np.bincount(listeners, weights=pull(delta, p.word_of_mouth_rate, p.negativity_bias), minlength=trust.size)
+    # a listener told by several speakers appears several times: each write stores the same value
+    trust[listeners] = np.clip(trust[listeners] + change[listeners], 0.0, 1.0)
 
 
 def degroot(trust: np.ndarray, weights: sp.csr_matrix, rate: float) -> None:
     """t <- (1 - mu) t + mu W t, with W the row-normalised adjacency."""
     if rate == 0:
         return
+    neighbours = weights @ trust  # before scaling trust in place
     trust *= 1.0 - rate
-    trust += rate * (weights @ trust)
+    trust += rate * neighbours

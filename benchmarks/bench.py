@@ -1,0 +1,386 @@
+"""The benchmark suite (issue 3): ``make bench`` or ``python -m benchmarks.bench``.
+
+Measures, each in a fresh process so that peak memory is the run's own:
+
+- the full model (``TrustModel``, pre-reform baseline) for one simulated year at the ``small``,
+  ``default`` and ``large`` scales: set-up time, stepping time, patient-days per second, peak
+  resident memory (RSS) and bytes per patient;
+- what a Mesa agent costs: creating 100,000 bare :class:`~sim.agents.Patient` agents;
+- the per-agent Mesa reference (``sim.reference.ReferenceModel``) on the same rules at the
+  ``default`` scale for a few days, against the engine over the same days: the speed ratio;
+- the sweep speed-up: the quick policy comparison (every arm of
+  ``configs/experiment/policy_comparison.yaml``, a few seeds, small scale) through
+  ``sim.api.run``, serially in one process and on all local cores with joblib. Short runs are
+  batched, several seeds per job, so that no job lasts less than about a second.
+
+Prints a table and writes ``benchmarks/results/bench-<UTC time>.json`` (with the commit, the
+machine and the load average, so that runs can be compared over time).
+
+    python -m benchmarks.bench                 # everything (about 4 minutes on 2 cores)
+    python -m benchmarks.bench --large-days 60 # shorter large run (the year is extrapolated)
+    python -m benchmarks.bench --skip large,sweep
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results"
+SCALES = {"small": 50_000, "default": 100_000, "large": 1_000_000}
+TARGETS = {
+    "default_patient_days_per_s": 1e7,
+    "reference_ratio": 100.0,
+    "large_year_s": 75.0,
+    "large_peak_rss_mb": 2000.0,
+    "sweep_speedup": 1.8,
+}
+#: The arms of the policy comparison (configs/experiment/policy_comparison.yaml).
+ARMS = (
+    [],
+    ["tiered_care"],
+    ["mediation"],
+    ["insurance"],
+    ["legal_deterrence"],
+    ["communication_training"],
+    ["health_literacy"],
+    ["media_responsibility"],
+    ["crisis_pr"],
+    ["pay_reform"],
+    ["family_doctor"],
+    ["tiered_care", "mediation", "insurance"],
+    [
+        "tiered_care",
+        "mediation",
+        "insurance",
+        "legal_deterrence",
+        "communication_training",
+        "health_literacy",
+        "media_responsibility",
+        "crisis_pr",
+        "pay_reform",
+        "family_doctor",
+    ],
+)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# ----- measurements, each run in a child process -------------------------------------------------
+def measure_scale(scale: str, days: int) -> dict:
+    """One model of ``scale``: set-up, ``days`` days of stepping, peak RSS."""
+    from sim.api import compose
+    from sim.model import TrustModel
+
+    config = compose([f"scale={scale}", f"days={days}"])
+    before = current_rss_mb()
+    started = time.perf_counter()
+    model = TrustModel(config)
+    setup = time.perf_counter() - started
+    started = time.perf_counter()
+    model.run()
+    stepping = time.perf_counter() - started
+    n = config.scale.n_patients
+    peak = peak_rss_mb()
+    return {
+        "scale": scale,
+        "n_patients": n,
+        "days": days,
+        "setup_s": setup,
+        "run_s": stepping,
+        "patient_days_per_s": n * days / stepping,
+        "year_s_including_setup": setup + stepping * 365 / days,
+        "peak_rss_mb": peak,
+        "rss_before_model_mb": before,
+        "bytes_per_patient": (peak - before) * 2**20 / n,
+        "mean_trust_end": float(model.patients.trust.mean()),
+        "media_stories_per_day": model.totals["media_stories"] / days,
+    }
+
+
+def measure_agents(n: int = 100_000) -> dict:
+    """Creating ``n`` bare Patient agents (Mesa registration included) in an empty model."""
+    import gc
+
+    import mesa
+
+    from sim.agents import Patient
+
+    model = mesa.Model(seed=0)
+    gc.collect()
+    before = current_rss_mb()
+    started = time.perf_counter()
+    agents = [Patient(model, i) for i in range(n)]
+    seconds = time.perf_counter() - started
+    after = current_rss_mb()
+    assert len(agents) == n
+    return {"n": n, "us_per_agent": seconds / n * 1e6, "bytes_per_agent": (after - before) * 2**20 / n}
+
+
+def measure_reference(scale: str, days: int) -> dict:
+    """The per-agent reference and the engine over the same ``days`` of the same config."""
+    from sim.api import compose
+    from sim.model import TrustModel
+    from sim.reference import ReferenceModel
+
+    config = compose([f"scale={scale}", f"days={days}"])
+    out = {"scale": scale, "n_patients": config.scale.n_patients, "days": days}
+    for name, cls in (("engine", TrustModel), ("reference", ReferenceModel)):
+        started = time.perf_counter()
+        model = cls(config)
+        out[f"{name}_setup_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        model.run()
+        out[f"{name}_run_s"] = time.perf_counter() - started
+        out[f"{name}_patient_days_per_s"] = config.scale.n_patients * days / out[f"{name}_run_s"]
+    out["ratio_same_days"] = out["reference_run_s"] / out["engine_run_s"]
+    return out
+
+
+def run_batch(arm: list[str], seeds: list[int], scale: str, days: int) -> list[dict]:
+    """One sweep job: one arm, several seeds (``sim.api.run`` each)."""
+    from sim.api import run
+
+    policies = f"policies=[{','.join(arm)}]"
+    out = []
+    for seed in seeds:
+        summary = run([f"scale={scale}", f"days={days}", f"seed={seed}", policies]).summary
+        out.append({k: summary[k] for k in ("seed", "policies", "disputes_per_hospital_year", "mean_trust")})
+    return out
+
+
+def warm_worker() -> int:
+    """Import the model and initialise Hydra in a worker (its one-off start-up)."""
+    from sim.api import compose
+
+    compose(["scale=tiny"])
+    return os.getpid()
+
+
+def measure_sweep(scale: str, days: int, seeds: int, workers: int) -> dict:
+    """Serial against ``workers`` processes on the quick policy comparison."""
+    from joblib import Parallel, delayed
+
+    # how long is one run (the second: the first initialises Hydra)? batch seeds so that a job
+    # lasts at least about a second
+    run_batch([], [10_000], scale, days)
+    started = time.perf_counter()
+    run_batch([], [10_001], scale, days)
+    one_run = time.perf_counter() - started
+    per_job = max(1, min(seeds, math.ceil(1.0 / one_run)))
+    jobs = [(arm, list(range(s, min(s + per_job, seeds)))) for arm in ARMS for s in range(0, seeds, per_job)]
+
+    started = time.perf_counter()
+    serial = [run_batch(arm, batch, scale, days) for arm, batch in jobs]
+    serial_s = time.perf_counter() - started
+
+    # joblib's loky pool, one job per task (batch_size=1: no automatic grouping of tasks, which
+    # can leave one worker idle at the end)
+    started = time.perf_counter()
+    with Parallel(n_jobs=workers, batch_size=1, pre_dispatch="all") as pool:
+        pids = set(pool(delayed(warm_worker)() for _ in range(4 * workers)))
+        startup_s = time.perf_counter() - started
+        started = time.perf_counter()
+        parallel = pool(delayed(run_batch)(arm, batch, scale, days) for arm, batch in jobs)
+        parallel_s = time.perf_counter() - started
+    same = json.dumps(serial, sort_keys=True) == json.dumps(parallel, sort_keys=True)
+    n_runs = len(ARMS) * seeds
+    return {
+        "scale": scale,
+        "days": days,
+        "arms": len(ARMS),
+        "seeds": seeds,
+        "runs": n_runs,
+        "one_run_s": one_run,
+        "seeds_per_job": per_job,
+        "jobs": len(jobs),
+        "workers": workers,
+        "worker_processes_seen": len(pids),
+        "serial_s": serial_s,
+        "worker_startup_s": startup_s,
+        "parallel_s": parallel_s,
+        "speedup": serial_s / parallel_s,
+        "speedup_including_startup": serial_s / (parallel_s + startup_s),
+        "identical_results": same,
+    }
+
+
+MEASURES = {"scale": measure_scale, "agents": measure_agents, "reference": measure_reference, "sweep": measure_sweep}
+
+
+def in_child(kind: str, *args) -> dict:
+    """Run one measurement in a fresh interpreter (own peak RSS, no warm caches) and return it."""
+    command = [sys.executable, "-m", "benchmarks.bench", "--child", kind, *map(str, args)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ----- report ------------------------------------------------------------------------------------
+def machine() -> dict:
+    import mesa
+    import numpy
+    import scipy
+
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    status = subprocess.run(["git", "status", "--porcelain", "sim"], cwd=REPO, capture_output=True, text=True)
+    dirty = bool(status.stdout)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "mesa": mesa.__version__,
+        "commit": commit,
+        "sim_has_uncommitted_changes": dirty,
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def verdict(value: float, target: float, lower_is_better: bool = False) -> str:
+    ok = value <= target if lower_is_better else value >= target
+    return "met" if ok else "MISSED"
+
+
+def table(results: dict) -> str:
+    rows = [f"{'':34s}{'small':>12s}{'default':>12s}{'large':>12s}"]
+    scales = results.get("scales", {})
+
+    def row(label: str, key: str, fmt: str) -> str:
+        cells = [format(scales[s][key], fmt) if s in scales else "-" for s in SCALES]
+        return f"{label:34s}" + "".join(f"{c:>12s}" for c in cells)
+
+    if scales:
+        rows += [
+            row("patients", "n_patients", ",d"),
+            row("days stepped", "days", "d"),
+            row("set-up (s)", "setup_s", ".2f"),
+            row("stepping (s)", "run_s", ".2f"),
+            row("patient-days per second", "patient_days_per_s", ".3g"),
+            row("a year incl. set-up (s)", "year_s_including_setup", ".1f"),
+            row("peak RSS (MB)", "peak_rss_mb", ".0f"),
+            row("bytes per patient", "bytes_per_patient", ".0f"),
+            row("media stories per day", "media_stories_per_day", ".1f"),
+        ]
+    lines = ["", *rows, ""]
+    if "agents" in results:
+        a = results["agents"]
+        lines.append(
+            f"Mesa Patient agent: {a['us_per_agent']:.1f} us and {a['bytes_per_agent']:.0f} B each "
+            f"(created {a['n']:,} in an empty model)"
+        )
+    if "reference" in results:
+        r = results["reference"]
+        lines.append(
+            f"per-agent reference, {r['scale']} scale, {r['days']} days: "
+            f"{r['reference_patient_days_per_s']:.3g} patient-days/s (set-up {r['reference_setup_s']:.1f} s); "
+            f"engine {r['engine_patient_days_per_s']:.3g} on the same days: ratio {r['ratio_same_days']:.0f}x"
+        )
+        if "default" in scales:
+            year_ratio = scales["default"]["patient_days_per_s"] / r["reference_patient_days_per_s"]
+            lines.append(f"  engine's whole year against the reference: {year_ratio:.0f}x")
+    if "sweep" in results:
+        w = results["sweep"]
+        lines.append(
+            f"sweep: {w['runs']} runs ({w['arms']} arms x {w['seeds']} seeds, {w['scale']}, {w['days']} days), "
+            f"{w['seeds_per_job']} seed(s) per job: serial {w['serial_s']:.1f} s, {w['workers']} workers "
+            f"{w['parallel_s']:.1f} s -> speed-up {w['speedup']:.2f}x "
+            f"({w['speedup_including_startup']:.2f}x counting {w['worker_startup_s']:.1f} s of worker start-up); "
+            f"identical results: {w['identical_results']}"
+        )
+    lines += ["", "targets:"]
+    for key, target in TARGETS.items():
+        value = results.get("figures", {}).get(key)
+        if value is None:
+            continue
+        lower = key.startswith("large_")
+        sign = "<" if lower else ">"
+        lines.append(f"  {key:32s} {value:12.4g}  target {sign} {target:g}: {verdict(value, target, lower)}")
+    return "\n".join(lines)
+
+
+def headline_figures(results: dict) -> dict:
+    scales, figures = results.get("scales", {}), {}
+    if "default" in scales:
+        figures["default_patient_days_per_s"] = scales["default"]["patient_days_per_s"]
+    if "reference" in results:
+        figures["reference_ratio"] = results["reference"]["ratio_same_days"]
+    if "large" in scales:
+        figures["large_year_s"] = scales["large"]["year_s_including_setup"]
+        figures["large_peak_rss_mb"] = scales["large"]["peak_rss_mb"]
+    if "sweep" in results:
+        figures["sweep_speedup"] = results["sweep"]["speedup"]
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=365, help="days stepped at small and default")
+    parser.add_argument("--large-days", type=int, default=365, help="days stepped at large (year extrapolated)")
+    parser.add_argument("--reference-days", type=int, default=3)
+    parser.add_argument("--sweep-seeds", type=int, default=2, help="seeds per arm (the quick comparison has 6)")
+    parser.add_argument("--sweep-scale", default="small")
+    parser.add_argument("--sweep-days", type=int, default=365)
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--skip", default="", help="comma-separated: small,default,large,agents,reference,sweep")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        kind, *rest = args.child
+        values = [int(v) if v.lstrip("-").isdigit() else v for v in rest]
+        print(json.dumps(MEASURES[kind](*values)))
+        return 0
+
+    skip = set(filter(None, args.skip.split(",")))
+    results: dict = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "scales": {}}
+    for scale in SCALES:
+        if scale not in skip:
+            days = args.large_days if scale == "large" else args.days
+            print(f"... {scale}: {days} days", file=sys.stderr, flush=True)
+            results["scales"][scale] = in_child("scale", scale, days)
+    if "agents" not in skip:
+        results["agents"] = in_child("agents", 100_000)
+    if "reference" not in skip:
+        print(f"... reference: default scale, {args.reference_days} days", file=sys.stderr, flush=True)
+        results["reference"] = in_child("reference", "default", args.reference_days)
+    if "sweep" not in skip:
+        print(f"... sweep: {len(ARMS)} arms x {args.sweep_seeds} seeds", file=sys.stderr, flush=True)
+        results["sweep"] = in_child("sweep", args.sweep_scale, args.sweep_days, args.sweep_seeds, args.workers)
+    results["figures"] = headline_figures(results)
+    results["targets"] = TARGETS
+    results["load_average_at_end"] = os.getloadavg()
+    print(table(results))
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = results["started"].replace(":", "").replace("+0000", "Z")
+    path = args.out / f"bench-{stamp}.json"
+    from sim.io import write_json
+
+    write_json(path, results)
+    print(f"\nsaved {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
