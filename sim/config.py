@@ -75,7 +75,9 @@ class ScaleConfig:
         "China Health Statistics Yearbook 2011: 1.47 per 1000 (2010)",
     )
     hospital_doctor_share: float = unit(0.5, "share of doctors working in secondary/tertiary hospitals")
-    patients_per_media_outlet: int = param(25_000, 100, None, "residents per media outlet (at least 2 outlets)")
+    patients_per_media_outlet: int = param(
+        25_000, 100, None, "residents per media area, each with one local outlet (at least 2)"
+    )
     mean_degree: int = param(10, 2, 200, "mean number of social contacts (even)")
     rewiring: float = unit(0.1, "Watts-Strogatz rewiring probability (small world)")
 
@@ -186,6 +188,7 @@ class TrustParams:
         2.0, 1, None, "how much more a bad experience moves trust than a good one", "Giardini & Vilone, JASSS 2021"
     )
     word_of_mouth_rate: float = unit(0.15, "weight of a contact's experience told today")
+    clinic_spillover: float = unit(0.5, "share of a clinic visit's effect that also moves trust in doctors")
     degroot_rate: float = unit(0.02, "daily averaging of trust with one's contacts (DeGroot)")
     confidence_bound: float = unit(
         0.6, "contacts whose trust differs by more than this are ignored (bounded confidence)", "Deffuant et al. 2000"
@@ -252,11 +255,11 @@ class WorkforceParams:
 
 @dataclass
 class MediaParams:
-    audience_share: float = unit(0.3, "share of residents each outlet reaches")
+    audience_share: float = unit(0.6, "share of its area's residents an outlet reaches")
     sensationalism: float = unit(0.7, "mean sensationalism of outlets before reform")
-    coverage_dispute: float = unit(0.03, "chance an outlet covers a dispute (at full sensationalism)")
+    coverage_dispute: float = unit(0.1, "chance an outlet covers a dispute (at full sensationalism)")
     coverage_violence: float = unit(0.4, "chance an outlet covers a violent incident (at full sensationalism)")
-    story_impact: float = unit(0.005, "trust moved in the audience by one neutral-toned story")
+    story_impact: float = unit(0.02, "trust moved in the audience by one neutral-toned story")
     ostrich_amplification: float = param(
         1.5,
         1,
@@ -403,6 +406,9 @@ class SimConfig:
 
     seed: int = param(0, 0, 2**63 - 1, "master seed of the run")
     days: int = param(365, 1, 36_500, "simulated days (one step = one day)")
+    burn_in_days: int = param(
+        180, 0, 36_500, "pre-reform days simulated before day 0 and not observed (removes the start-up transient)"
+    )
     record_episodes: bool = False
     scale: ScaleConfig = field(default_factory=ScaleConfig)
     params: BehaviourParams = field(default_factory=BehaviourParams)

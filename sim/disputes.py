@@ -249,4 +249,9 @@ class DisputeSystem:
 
     # ----- record -----------------------------------------------------------------------
     def closed(self) -> list[Dispute]:
-        return [d for d in self.all if not d.is_open]
+        """Disputes closed on an observed day (day >= 0: not during the burn-in)."""
+        return [d for d in self.all if d.closed_day is not None and d.closed_day >= 0]
+
+    def filed(self) -> list[Dispute]:
+        """Disputes filed on an observed day."""
+        return [d for d in self.all if d.filed_day >= 0]

@@ -20,6 +20,8 @@ import numpy as np
 from sim.config import ScaleConfig
 
 PRIMARY, SECONDARY, TERTIARY = 0, 1, 2
+#: Day sentinels (days run negative during the burn-in): a filled post, a doctor never injured.
+FILLED = NEVER = np.iinfo(np.int32).min
 TIER_NAMES = ("primary", "secondary", "tertiary")
 #: Relative number of doctors per facility of each tier (a tertiary hospital is bigger).
 TIER_SIZE = np.array([1.0, 1.0, 2.0])
@@ -53,8 +55,8 @@ class DoctorArrays:
     burnout: np.ndarray  # 0..1
     overtest_propensity: np.ndarray  # 0..1, willingness to over-test and over-prescribe
     workload: np.ndarray  # today's consultations / capacity
-    off_until: np.ndarray  # injured: off work until this day
-    vacant_until: np.ndarray  # post vacant (doctor left) until this day; -1 if filled
+    off_until: np.ndarray  # injured: off work until this day (NEVER if never injured)
+    vacant_until: np.ndarray  # post vacant (doctor left) until this day; FILLED if filled
     injuries: np.ndarray  # times injured
 
     @property
@@ -62,7 +64,10 @@ class DoctorArrays:
         return self.skill.size
 
     def on_duty(self, day: int) -> np.ndarray:
-        return (self.off_until <= day) & (self.vacant_until < 0)
+        return (self.off_until <= day) & (self.vacant_until == FILLED)
+
+    def vacant(self) -> np.ndarray:
+        return self.vacant_until != FILLED
 
 
 def layout(scale: ScaleConfig) -> tuple[int, int, int]:
@@ -121,8 +126,8 @@ def build_doctors(
         burnout=burnout,
         overtest_propensity=rng.beta(2.0, 2.0, n),
         workload=np.zeros(n),
-        off_until=np.zeros(n, np.int32),
-        vacant_until=np.full(n, -1, np.int32),
+        off_until=np.full(n, NEVER, np.int32),
+        vacant_until=np.full(n, FILLED, np.int32),
         injuries=np.zeros(n, np.int32),
     )
 
@@ -134,5 +139,5 @@ def new_doctor(doctors: DoctorArrays, slot: int, tier: int, rng: np.random.Gener
     doctors.communication[slot] = rng.beta(2.0, 3.0)
     doctors.overtest_propensity[slot] = rng.beta(2.0, 2.0)
     doctors.burnout[slot] = 0.1
-    doctors.vacant_until[slot] = -1
-    doctors.off_until[slot] = 0
+    doctors.vacant_until[slot] = FILLED
+    doctors.off_until[slot] = NEVER

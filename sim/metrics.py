@@ -21,8 +21,9 @@ def summarise(model, wall_seconds: float = float("nan")) -> dict:
     n_hospitals = int(hospital.sum())
     per_hospital_year = 1.0 / (n_hospitals * years)
     closed = model.disputes.closed()
+    filed = model.disputes.filed()
     compensated = np.array([d.compensation_yuan for d in closed if d.compensation_yuan > 0])
-    mediated = [d for d in closed if MEDIATION in d.channels]
+    mediated = [d for d in filed if MEDIATION in d.channels]
     mediation_agreements = sum(m.agreements for m in model.mediators)
     mediation_ended = sum(m.cases_closed for m in model.mediators)
     violence_log = model.violence_log
@@ -46,7 +47,7 @@ def summarise(model, wall_seconds: float = float("nan")) -> dict:
         "share_low_trust": float((trust < 0.3).mean()),
         "system_legitimacy": float(model.disputes.legitimacy),
         "mediation_share": len([d for d in closed if d.channel == MEDIATION]) / len(closed) if closed else 0.0,
-        "mediation_entry_share": len(mediated) / len(model.disputes.all) if model.disputes.all else 0.0,
+        "mediation_entry_share": len(mediated) / len(filed) if filed else 0.0,
         "mediation_success_rate": mediation_agreements / mediation_ended if mediation_ended else 0.0,
         "litigation_share": len([d for d in closed if d.channel == LITIGATION]) / len(closed) if closed else 0.0,
         "disputes_closed": len(closed),
@@ -57,7 +58,7 @@ def summarise(model, wall_seconds: float = float("nan")) -> dict:
         "mean_wait_days": model._wait_sum / max(tot["visits"] - tot["referrals"], 1.0),
         "failure_rate": tot["failures"] / max(tot["visits"] - tot["referrals"], 1.0),
         "doctor_attrition": tot["doctors_left"] / doctor_years,
-        "doctors_vacant_at_end": int((model.doctors.vacant_until >= 0).sum()),
+        "doctors_vacant_at_end": int(model.doctors.vacant().sum()),
         "mean_burnout": float(model.doctors.burnout.mean()),
         "media_stories": int(tot["media_stories"]),
         "violence_after_complaint_share": (

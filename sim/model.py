@@ -99,7 +99,8 @@ class TrustModel(mesa.Model):
         # Mesa's own generators get a child of the same seed: nothing here draws from them.
         super().__init__(rng=np.random.default_rng(np.random.SeedSequence(config.seed).spawn(1)[0]))
         self.config = config
-        self.day = 0
+        # the pre-reform burn-in runs on negative days, so day 0 is the first observed day
+        self.day = -config.burn_in_days
         scale, params = config.scale, config.params
 
         # environment: facilities and doctor posts
@@ -123,13 +124,18 @@ class TrustModel(mesa.Model):
         self.doctor_agents = [Doctor(self, i) for i in range(self.doctors.n)]
         self.former_doctors: list[Doctor] = []
         self.hospitals = [Hospital(self, i) for i in range(self.facilities.n)]
+        # local media: one outlet per area, reaching residents of its area and reporting on its
+        # facilities, so a resident's exposure does not grow with the size of the city
         n_outlets = max(2, round(scale.n_patients / scale.patients_per_media_outlet))
         mp = params.media
+        self.facility_area = media.areas(self.facilities.tier, n_outlets)
+        patient_area = self.facility_area[self.patients.home_clinic]
+        follows = self.streams.media.random(scale.n_patients) < mp.audience_share
         self.outlets = []
         for i in range(n_outlets):
-            audience = np.flatnonzero(self.streams.media.random(scale.n_patients) < mp.audience_share)
+            audience = np.flatnonzero(follows & (patient_area == i)).astype(np.int32)
             sens = float(np.clip(self.streams.media.normal(mp.sensationalism, 0.1), 0.0, 1.0))
-            self.outlets.append(MediaOutlet(self, i, audience.astype(np.int32), sens))
+            self.outlets.append(MediaOutlet(self, i, audience, sens))
         self.centres: list[MediationCentre] = []
         self._mediators_by_id: dict[int, Mediator] = {}
 
@@ -144,9 +150,26 @@ class TrustModel(mesa.Model):
         self.today: dict[str, float] = dict.fromkeys(DAILY_COUNTS, 0.0)
         self._wait_sum = 0.0
         self._policy_days = start_days(config.policies)
-        self.levers = levers_on(0, params, config.policies)
+        self.levers = levers_on(self.day, params, config.policies)
         self._started_mediation = False
         self._start_mediation_if_due()
+        self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+        if self.day < 0:
+            while self.day < 0:
+                self.step()
+            self._start_observation()
+
+    def _start_observation(self) -> None:
+        """End of the burn-in: what was counted so far is forgotten, the state is kept."""
+        fa = self.facilities
+        for counts in (fa.visits, fa.disputes, fa.disturbances, fa.assaults, fa.injuries):
+            counts[:] = 0
+        self.totals.clear()
+        self._wait_sum = 0.0
+        self.violence_log.clear()
+        self.onset_log.clear()
+        self.episode_log.clear()
+        self.history.clear()
         self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
 
     # ----- the day ----------------------------------------------------------------------------
@@ -184,6 +207,8 @@ class TrustModel(mesa.Model):
         at_clinic = ep.tier == PRIMARY
         trust.own_experience(pa.trust, who[~at_clinic], ep.satisfaction[~at_clinic], tp)
         trust.own_experience(pa.trust_primary, who[at_clinic], ep.satisfaction[at_clinic], tp)
+        # a clinic doctor is a doctor too: part of a clinic visit's lesson carries over
+        trust.own_experience(pa.trust, who[at_clinic], ep.satisfaction[at_clinic], tp, tp.clinic_spillover)
         trust.word_of_mouth(pa.trust, self.adjacency, who[~at_clinic], ep.satisfaction[~at_clinic], tp)
         trust.word_of_mouth(pa.trust_primary, self.adjacency, who[at_clinic], ep.satisfaction[at_clinic], tp)
         trust.degroot(pa.trust, self.contact_weights, tp.degroot_rate)
@@ -206,7 +231,8 @@ class TrustModel(mesa.Model):
         media.daily(self)
         for key, value in self.today.items():
             self.totals[key] += value
-        self.datacollector.collect(self)
+        if day >= 0:
+            self.datacollector.collect(self)
         self.day += 1
 
     def _record_episodes(self, ep: care.Episodes, visits: np.ndarray) -> None:
@@ -257,8 +283,8 @@ class TrustModel(mesa.Model):
             )
 
     def run(self, days: int | None = None) -> TrustModel:
-        """Step ``days`` days (default: the configured ``days``)."""
-        for _ in range(self.config.days if days is None else days):
+        """Step ``days`` more days (default: up to the configured ``days``)."""
+        for _ in range(self.config.days - self.day if days is None else days):
             self.step()
         return self
 
@@ -350,7 +376,7 @@ REPORTERS = {
     "mediation_queue": lambda m: sum(len(c.queue) for c in m.centres),
     "mediation_caseload": lambda m: sum(c.caseload for c in m.centres),
     "doctors_on_duty": lambda m: int(m.doctors.on_duty(m.day).sum()),
-    "doctors_vacant": lambda m: int((m.doctors.vacant_until >= 0).sum()),
+    "doctors_vacant": lambda m: int(m.doctors.vacant().sum()),
     "mean_burnout": lambda m: _mean_on_duty(m, m.doctors.burnout),
     "mean_defensive_fear": lambda m: float(m.facilities.defensive_fear[m.facilities.tier > PRIMARY].mean()),
     "mean_wait_days": lambda m: m._wait_today,

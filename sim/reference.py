@@ -197,12 +197,18 @@ class ReferencePatient(Patient):
 
     # 7. trust -------------------------------------------------------------------------------------
     def judge(self, ep: Episode) -> None:
-        """Own experience: the trust in the tier visited moves towards the satisfaction."""
+        """Own experience: the trust in the tier visited moves towards the satisfaction; a clinic
+        visit also moves trust in doctors, with weight ``clinic_spillover``."""
         tp = self.model.config.params.trust
         attribute = "trust_primary" if ep.tier == PRIMARY else "trust"
         current = getattr(self, attribute)
         moved = current + trust.pull(ep.satisfaction - current, tp.own_experience_rate, tp.negativity_bias)
         setattr(self, attribute, min(1.0, max(0.0, moved)))
+        if ep.tier == PRIMARY:  # part of a clinic visit's lesson carries over to trust in doctors
+            spill = tp.clinic_spillover * trust.pull(
+                ep.satisfaction - self.trust, tp.own_experience_rate, tp.negativity_bias
+            )
+            self.trust = min(1.0, max(0.0, self.trust + spill))
 
     def tell_contacts(self, ep: Episode) -> None:
         """Word of mouth: every contact hears the satisfaction and notes how far it would move
@@ -336,8 +342,7 @@ class ReferenceModel(TrustModel):
         # doctors
         self.agents_by_type[Doctor].shuffle_do(doctor_day)
         fa.defensive_fear *= 1.0 - params.workforce.defensive_decay
-        vacant = self.doctors.vacant_until
-        for slot in np.flatnonzero((vacant >= 0) & (vacant <= day)):
+        for slot in np.flatnonzero(self.doctors.vacant() & (self.doctors.vacant_until <= day)):
             self.hire(int(slot))
 
         # 7. trust: own experience, word of mouth (synchronous), DeGroot (synchronous)

@@ -29,11 +29,14 @@ def pull(delta, rate: float, negativity_bias: float):
     return _rate(delta, rate, negativity_bias) * delta
 
 
-def own_experience(trust: np.ndarray, who: np.ndarray, satisfaction: np.ndarray, p: TrustParams) -> None:
-    """trust_i += a * (S_i - trust_i), with a multiplied by the negativity bias when S_i < trust_i."""
+def own_experience(
+    trust: np.ndarray, who: np.ndarray, satisfaction: np.ndarray, p: TrustParams, weight: float = 1.0
+) -> None:
+    """trust_i += w a (S_i - trust_i), with a multiplied by the negativity bias when S_i < trust_i
+    (``weight`` w < 1 for a lesson that only partly applies, e.g. a clinic visit for trust in doctors)."""
     delta = satisfaction - trust[who]
     # a patient with two episodes in a day keeps the last; rare and harmless
-    trust[who] = np.clip(trust[who] + pull(delta, p.own_experience_rate, p.negativity_bias), 0, 1)
+    trust[who] = np.clip(trust[who] + weight * pull(delta, p.own_experience_rate, p.negativity_bias), 0, 1)
 
 
 def contacts_of(adjacency: sp.csr_matrix, speakers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -38,11 +38,11 @@ def daily(model: TrustModel, ep: Episodes) -> None:
     # attrition: one draw per post per day, whatever the arm (aligned random numbers)
     quit_draw = rng.random(doctors.n)
     hire_delay = rng.exponential(p.hiring_days, doctors.n)
-    filled = doctors.vacant_until < 0
+    filled = ~doctors.vacant()
     p_quit = (p.attrition_base + p.attrition_burnout * doctors.burnout**2) * relief
     for slot in np.flatnonzero(filled & (quit_draw < p_quit)):
         model.doctor(int(slot)).leave(day + 1 + int(hire_delay[slot]))
-    for slot in np.flatnonzero(~filled & (doctors.vacant_until <= day) & (doctors.vacant_until >= 0)):
+    for slot in np.flatnonzero(~filled & (doctors.vacant_until <= day)):
         model.hire(int(slot))
 
 

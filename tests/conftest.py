@@ -26,8 +26,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def tiny_config(*overrides: str, days: int = 30, seed: int = 0) -> SimConfig:
-    """A validated tiny-scale config with the given Hydra override strings."""
-    return compose(["scale=tiny", f"days={days}", f"seed={seed}", *overrides])
+    """A validated tiny-scale config with the given Hydra override strings. Without the burn-in
+    (``burn_in_days=0``, unless overridden): mechanism tests start from the drawn initial state."""
+    return compose(["scale=tiny", "burn_in_days=0", f"days={days}", f"seed={seed}", *overrides])
 
 
 def tiny_model(*overrides: str, days: int = 30, seed: int = 0) -> TrustModel:

@@ -151,7 +151,7 @@ def test_workload_above_capacity_builds_burnout():
     assert model.doctors.workload[0] > 1
     assert model.doctors.burnout[0] > before[0]
     idle = np.flatnonzero(model.doctors.workload == 0)
-    idle = idle[model.doctors.vacant_until[idle] < 0]
+    idle = idle[~model.doctors.vacant()[idle]]
     assert (model.doctors.burnout[idle] <= before[idle]).all()  # idle doctors recover
 
 
@@ -601,5 +601,5 @@ def test_a_doctor_who_quits_leaves_a_vacancy_filled_later():
         assert vacant_days < 10
     successor = model.doctor(slot)
     assert successor in model.agents_by_type[Doctor] and leaver in model.former_doctors
-    assert model.doctors.vacant_until[slot] == -1 and model.doctors.on_duty(model.day)[slot]
+    assert not model.doctors.vacant()[slot] and model.doctors.on_duty(model.day)[slot]
     assert vacant_days >= 4

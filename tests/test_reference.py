@@ -68,7 +68,7 @@ def headline(model: TrustModel) -> dict[str, float]:
 def paired_runs(overrides: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     reference, engine = [], []
     for seed in SEEDS:
-        config = compose(["scale=tiny", f"days={DAYS}", f"seed={seed}", *overrides])
+        config = compose(["scale=tiny", "burn_in_days=0", f"days={DAYS}", f"seed={seed}", *overrides])
         reference.append(headline(ReferenceModel(config).run()))
         engine.append(headline(TrustModel(config).run()))
     keys = reference[0].keys()
