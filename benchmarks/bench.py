@@ -35,6 +35,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sim.config import POLICY_NAMES
+
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 SCALES = {"small": 50_000, "default": 100_000, "large": 1_000_000}
@@ -48,29 +50,9 @@ TARGETS = {
 #: The arms of the policy comparison (configs/experiment/policy_comparison.yaml).
 ARMS = (
     [],
-    ["tiered_care"],
-    ["mediation"],
-    ["insurance"],
-    ["legal_deterrence"],
-    ["communication_training"],
-    ["health_literacy"],
-    ["media_responsibility"],
-    ["crisis_pr"],
-    ["pay_reform"],
-    ["family_doctor"],
+    *([name] for name in POLICY_NAMES),
     ["tiered_care", "mediation", "insurance"],
-    [
-        "tiered_care",
-        "mediation",
-        "insurance",
-        "legal_deterrence",
-        "communication_training",
-        "health_literacy",
-        "media_responsibility",
-        "crisis_pr",
-        "pay_reform",
-        "family_doctor",
-    ],
+    list(POLICY_NAMES),
 )
 
 

@@ -141,6 +141,7 @@ class Patient(mesa.Agent):
         else:
             m.facilities.disturbances[facility] += 1
             m.today["disturbances"] += 1
+        m.today["violent_incidents_hospital"] += m.facilities.tier[facility] > 0
         punished = rng.random() < m.levers.punishment_probability
         m.violence_log.append(
             {

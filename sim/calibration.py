@@ -17,8 +17,12 @@ empirical source (the other parameters come from the literature or are structura
 ``base_log_odds`` (dispute rate), ``daily_action_probability`` (violence rate),
 ``assault_share`` (assaults vs disturbances), ``injury_probability`` (injuries per assault),
 ``compensation_median_yuan`` and ``compensation_sigma`` (level and tail of payouts),
-``prestige_tertiary`` (pull of big hospitals: primary-care share) and ``uninsured_share``
-(out-of-pocket share).
+``prestige_tertiary`` (pull of big hospitals: primary-care share) and ``coverage_tertiary``
+(reimbursement at tertiary hospitals, where most money is spent: out-of-pocket share).
+
+A first run with narrower priors (median payout from 15,000 yuan, sigma to 1.8, prestige to 1.2,
+and the uninsured share instead of tertiary coverage) piled its posterior against those bounds;
+the priors were widened, not the targets.
 """
 
 from __future__ import annotations
@@ -62,10 +66,10 @@ PRIORS: tuple[Prior, ...] = (
     Prior("params.violence.daily_action_probability", 0.0002, 0.003, "violence rate"),
     Prior("params.violence.assault_share", 0.2, 0.95, "assaults vs disturbances"),
     Prior("params.violence.injury_probability", 0.4, 1.0, "injuries per assault"),
-    Prior("params.disputes.compensation_median_yuan", 15_000.0, 90_000.0, "level of payouts"),
-    Prior("params.disputes.compensation_sigma", 0.8, 1.8, "tail of payouts"),
-    Prior("params.care.prestige_tertiary", -0.5, 1.2, "pull of big hospitals"),
-    Prior("params.cost.uninsured_share", 0.0, 0.3, "out-of-pocket share"),
+    Prior("params.disputes.compensation_median_yuan", 4_000.0, 60_000.0, "level of payouts"),
+    Prior("params.disputes.compensation_sigma", 0.8, 2.6, "tail of payouts"),
+    Prior("params.care.prestige_tertiary", 0.0, 3.0, "pull of big hospitals"),
+    Prior("params.cost.coverage_tertiary", 0.3, 0.7, "out-of-pocket share"),
 )
 
 

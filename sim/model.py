@@ -65,6 +65,7 @@ DAILY_COUNTS = (
     "disputes_closed",
     "disturbances",
     "assaults",
+    "violent_incidents_hospital",
     "doctors_injured",
     "doctors_left",
     "doctors_hired",
@@ -173,13 +174,17 @@ class TrustModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
 
     # ----- the day ----------------------------------------------------------------------------
-    def step(self) -> None:
-        day, params = self.day, self.config.params
-        if day in self._policy_days:
-            self.levers = levers_on(day, params, self.config.policies)
+    def begin_day(self) -> None:
+        """Policies starting today move their levers; the day's counters start from zero."""
+        if self.day in self._policy_days:
+            self.levers = levers_on(self.day, self.config.params, self.config.policies)
             self._start_mediation_if_due()
         self.today = dict.fromkeys(DAILY_COUNTS, 0.0)
         self.incidents = []
+
+    def step(self) -> None:
+        day, params = self.day, self.config.params
+        self.begin_day()
 
         roster = care.Roster.build(self.doctors, self.facilities, day)
         who, severity = illness.onsets(self.patients.n, params.illness, self.streams.illness)
@@ -368,7 +373,7 @@ def _mean_on_duty(model: TrustModel, values: np.ndarray) -> float:
 REPORTERS = {
     "day": lambda m: m.day,
     **{key: (lambda k: lambda m: m.today[k])(key) for key in DAILY_COUNTS},
-    "violent_incidents": lambda m: m.today["disturbances"] + m.today["assaults"],
+    "violent_incidents": lambda m: m.today["disturbances"] + m.today["assaults"],  # all facilities
     "mean_trust": lambda m: float(m.patients.trust.mean()),
     "mean_trust_primary": lambda m: float(m.patients.trust_primary.mean()),
     "system_legitimacy": lambda m: m.disputes.legitimacy,

@@ -43,7 +43,7 @@ STYLE = {
 #: Daily reporters of the time-series figure: column -> (label, unit, per-hospital-year rate?).
 DAILY = {
     "disputes_hospital": ("Disputes", "per hospital per year", True),
-    "violent_incidents": ("Violent incidents (all facilities)", "per hospital per year", True),
+    "violent_incidents_hospital": ("Violent incidents", "per hospital per year", True),
     "mean_trust": ("Mean trust in doctors", "0-1", False),
 }
 POLICY_LABELS = {

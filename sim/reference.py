@@ -32,8 +32,7 @@ from sim import care, media, trust
 from sim.agents import Doctor, Patient
 from sim.disputes import dispute_probability
 from sim.health_system import PRIMARY, SECONDARY, TERTIARY
-from sim.model import DAILY_COUNTS, TrustModel
-from sim.policies import levers_on
+from sim.model import TrustModel
 from sim.population import NO_DISPUTE
 from sim.violence import net_risk
 
@@ -303,11 +302,7 @@ class ReferenceModel(TrustModel):
 
     def step(self) -> None:
         day, params = self.day, self.config.params
-        if day in self._policy_days:
-            self.levers = levers_on(day, params, self.config.policies)
-            self._start_mediation_if_due()
-        self.today = dict.fromkeys(DAILY_COUNTS, 0.0)
-        self.incidents = []
+        self.begin_day()
         fa, patients = self.facilities, self.agents_by_type[ReferencePatient]
 
         # facility bookkeeping: who is on duty where, the waits residents have heard of

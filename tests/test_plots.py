@@ -41,7 +41,7 @@ def tables():
                         "seed": seed,
                         "day": np.arange(DAYS),
                         "disputes_hospital": rng.poisson(0.3, DAYS),
-                        "violent_incidents": rng.poisson(0.03, DAYS),
+                        "violent_incidents_hospital": rng.poisson(0.03, DAYS),
                         "mean_trust": 0.6 + 0.001 * a * np.arange(DAYS),
                     }
                 )
