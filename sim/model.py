@@ -172,6 +172,7 @@ class TrustModel(mesa.Model):
         self.episode_log.clear()
         self.history.clear()
         self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+        self.steps = 0  # Mesa's step counter counts observed days, as ``day`` does
 
     # ----- the day ----------------------------------------------------------------------------
     def begin_day(self) -> None:

@@ -258,7 +258,8 @@ def test_page_in_headless_chromium(server, tmp_path):
             expect_day(app.DAYS_PER_STEP)
             expect_new_charts(old)
             week_seed0 = snapshot()
-            assert all(a != b for a, b in zip(at_start, week_seed0, strict=True))
+            unchanged = [i for i, (a, b) in enumerate(zip(at_start, week_seed0, strict=True)) if a == b]
+            assert not unchanged, f"charts {unchanged} did not change after a step"
 
             # move the seed slider by keyboard, switch mediation on, Reset, Step
             seed = slider("Seed")
