@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo baseline test lint format app bench clean
+.PHONY: demo baseline test lint format app bench calibrate validate sensitivity clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ test: $(STAMP)  ## the whole test suite
 
 bench: $(STAMP)  ## benchmark table (patient-days/s by scale, set-up, peak RSS, reference ratio, sweep speed-up); JSON in benchmarks/results/
 	$(PY) -m benchmarks.bench
+
+calibrate: $(STAMP)  ## ABC calibration of the baseline (~50 min on 2 cores): configs/calibration/pre_reform.yaml, docs/calibration.md
+	$(PY) experiments/calibrate.py --write-config --write-docs
+
+validate: $(STAMP)  ## literature patterns not used in fitting (~10 min): docs/validation.md
+	$(PY) experiments/validate.py --write-docs
+
+sensitivity: $(STAMP)  ## Morris, Sobol, policy-ranking flips (publication setting, ~2 h on 2 cores): docs/sensitivity.md
+	$(PY) experiments/sensitivity.py --write-docs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

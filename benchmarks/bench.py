@@ -9,9 +9,11 @@ Measures, each in a fresh process so that peak memory is the run's own:
 - the per-agent Mesa reference (``sim.reference.ReferenceModel``) on the same rules at the
   ``default`` scale for a few days, against the engine over the same days: the speed ratio;
 - the sweep speed-up: the quick policy comparison (every arm of
-  ``configs/experiment/policy_comparison.yaml``, a few seeds, small scale) through
-  ``sim.api.run``, serially in one process and on all local cores with joblib. Short runs are
-  batched, several seeds per job, so that no job lasts less than about a second.
+  ``configs/experiment/policy_comparison.yaml``, a few seeds, small scale) as a user runs it,
+  ``python -m sim.sweep -m experiment=quick_comparison``, with Hydra's basic launcher (serial)
+  and with the joblib launcher on all local cores; and, for runs so short that the launcher's
+  per-job overhead matters (tiny scale), one seed per job against a batch of seeds per job
+  (``replicates``). Both pairs are checked to give identical results.
 
 Prints a table and writes ``benchmarks/results/bench-<UTC time>.json`` (with the commit, the
 machine and the load average, so that runs can be compared over time).
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import resource
@@ -140,72 +141,55 @@ def measure_reference(scale: str, days: int) -> dict:
     return out
 
 
-def run_batch(arm: list[str], seeds: list[int], scale: str, days: int) -> list[dict]:
-    """One sweep job: one arm, several seeds (``sim.api.run`` each)."""
-    from sim.api import run
+def hydra_sweep(sweep_dir: Path, overrides: list[str]) -> float:
+    """Wall time of the user's command, ``python -m sim.sweep -m experiment=quick_comparison ...``
+    (Hydra's start-up, the launcher, every job, the files written)."""
+    from sim.sweep import experiment_override
 
-    policies = f"policies=[{','.join(arm)}]"
-    out = []
-    for seed in seeds:
-        summary = run([f"scale={scale}", f"days={days}", f"seed={seed}", policies]).summary
-        out.append({k: summary[k] for k in ("seed", "policies", "disputes_per_hospital_year", "mean_trust")})
+    args = [sys.executable, "-m", "sim.sweep", "-m", experiment_override("quick_comparison"), *overrides]
+    started = time.perf_counter()
+    subprocess.run([*args, f"hydra.sweep.dir={sweep_dir}"], cwd=REPO, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def sweep_metrics(sweep_dir: Path) -> dict:
+    """Every run's metrics (but its wall time), keyed by arm and seed, for the identity check."""
+    from sim.collect import collect
+
+    results, _, _ = collect(sweep_dir, write=False)
+    assert (results["status"] == "completed").all(), results.loc[results["status"] != "completed", "error"]
+    metrics = results.drop(columns=["run_id", "wall_seconds", "status", "error", "replicates"], errors="ignore")
+    return {f"{r['arm']}|{r['seed']}": json.dumps(r, sort_keys=True, default=str) for r in metrics.to_dict("records")}
+
+
+def measure_sweep(scale: str, days: int, seeds: int, workers: int, tiny_seeds: int) -> dict:
+    """The quick policy comparison (13 arms) as users run it, through Hydra: serially (basic
+    launcher) against ``workers`` processes (joblib launcher); then short tiny-scale runs with one
+    seed per job against all seeds of an arm in one job (``replicates``)."""
+    import tempfile
+
+    out: dict = {"scale": scale, "days": days, "arms": len(ARMS), "seeds": seeds, "runs": len(ARMS) * seeds}
+    out["workers"] = workers
+    common = [f"scale={scale}", f"days={days}", f"seed=range(0,{seeds})"]
+    with tempfile.TemporaryDirectory() as tmp:
+        serial, parallel = Path(tmp, "serial"), Path(tmp, "parallel")
+        out["serial_s"] = hydra_sweep(serial, [*common, "hydra/launcher=basic"])
+        joblib = ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={workers}"]
+        out["parallel_s"] = hydra_sweep(parallel, [*common, *joblib])
+        out["identical_results"] = sweep_metrics(serial) == sweep_metrics(parallel)
+    out["speedup"] = out["serial_s"] / out["parallel_s"]
+
+    # short runs: launcher overhead per job against a batch of seeds per job
+    tiny = ["scale=tiny", "days=365", "hydra/launcher=joblib", f"hydra.launcher.n_jobs={workers}"]
+    with tempfile.TemporaryDirectory() as tmp:
+        one, batched = Path(tmp, "one"), Path(tmp, "batched")
+        out["tiny_runs"] = len(ARMS) * tiny_seeds
+        out["tiny_one_seed_per_job_s"] = hydra_sweep(one, [*tiny, f"seed=range(0,{tiny_seeds})"])
+        out["tiny_batched_s"] = hydra_sweep(batched, [*tiny, "seed=0", f"replicates={tiny_seeds}"])
+        out["tiny_identical_results"] = sweep_metrics(one) == sweep_metrics(batched)
+    out["tiny_seeds_per_job"] = tiny_seeds
+    out["batching_speedup"] = out["tiny_one_seed_per_job_s"] / out["tiny_batched_s"]
     return out
-
-
-def warm_worker() -> int:
-    """Import the model and initialise Hydra in a worker (its one-off start-up)."""
-    from sim.api import compose
-
-    compose(["scale=tiny"])
-    return os.getpid()
-
-
-def measure_sweep(scale: str, days: int, seeds: int, workers: int) -> dict:
-    """Serial against ``workers`` processes on the quick policy comparison."""
-    from joblib import Parallel, delayed
-
-    # how long is one run (the second: the first initialises Hydra)? batch seeds so that a job
-    # lasts at least about a second
-    run_batch([], [10_000], scale, days)
-    started = time.perf_counter()
-    run_batch([], [10_001], scale, days)
-    one_run = time.perf_counter() - started
-    per_job = max(1, min(seeds, math.ceil(1.0 / one_run)))
-    jobs = [(arm, list(range(s, min(s + per_job, seeds)))) for arm in ARMS for s in range(0, seeds, per_job)]
-
-    started = time.perf_counter()
-    serial = [run_batch(arm, batch, scale, days) for arm, batch in jobs]
-    serial_s = time.perf_counter() - started
-
-    # joblib's loky pool, one job per task (batch_size=1: no automatic grouping of tasks, which
-    # can leave one worker idle at the end)
-    started = time.perf_counter()
-    with Parallel(n_jobs=workers, batch_size=1, pre_dispatch="all") as pool:
-        pids = set(pool(delayed(warm_worker)() for _ in range(4 * workers)))
-        startup_s = time.perf_counter() - started
-        started = time.perf_counter()
-        parallel = pool(delayed(run_batch)(arm, batch, scale, days) for arm, batch in jobs)
-        parallel_s = time.perf_counter() - started
-    same = json.dumps(serial, sort_keys=True) == json.dumps(parallel, sort_keys=True)
-    n_runs = len(ARMS) * seeds
-    return {
-        "scale": scale,
-        "days": days,
-        "arms": len(ARMS),
-        "seeds": seeds,
-        "runs": n_runs,
-        "one_run_s": one_run,
-        "seeds_per_job": per_job,
-        "jobs": len(jobs),
-        "workers": workers,
-        "worker_processes_seen": len(pids),
-        "serial_s": serial_s,
-        "worker_startup_s": startup_s,
-        "parallel_s": parallel_s,
-        "speedup": serial_s / parallel_s,
-        "speedup_including_startup": serial_s / (parallel_s + startup_s),
-        "identical_results": same,
-    }
 
 
 MEASURES = {"scale": measure_scale, "agents": measure_agents, "reference": measure_reference, "sweep": measure_sweep}
@@ -289,11 +273,15 @@ def table(results: dict) -> str:
     if "sweep" in results:
         w = results["sweep"]
         lines.append(
-            f"sweep: {w['runs']} runs ({w['arms']} arms x {w['seeds']} seeds, {w['scale']}, {w['days']} days), "
-            f"{w['seeds_per_job']} seed(s) per job: serial {w['serial_s']:.1f} s, {w['workers']} workers "
-            f"{w['parallel_s']:.1f} s -> speed-up {w['speedup']:.2f}x "
-            f"({w['speedup_including_startup']:.2f}x counting {w['worker_startup_s']:.1f} s of worker start-up); "
-            f"identical results: {w['identical_results']}"
+            f"sweep through Hydra: {w['runs']} runs ({w['arms']} arms x {w['seeds']} seeds, {w['scale']}, "
+            f"{w['days']} days): basic launcher {w['serial_s']:.1f} s, joblib on {w['workers']} cores "
+            f"{w['parallel_s']:.1f} s -> speed-up {w['speedup']:.2f}x; identical results: {w['identical_results']}"
+        )
+        lines.append(
+            f"short runs ({w['tiny_runs']} tiny-scale years on {w['workers']} cores): one seed per job "
+            f"{w['tiny_one_seed_per_job_s']:.1f} s, {w['tiny_seeds_per_job']} seeds per job (replicates) "
+            f"{w['tiny_batched_s']:.1f} s -> {w['batching_speedup']:.2f}x; identical results: "
+            f"{w['tiny_identical_results']}"
         )
     lines += ["", "targets:"]
     for key, target in TARGETS.items():
@@ -329,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-scale", default="small")
     parser.add_argument("--sweep-days", type=int, default=365)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
+    parser.add_argument("--tiny-seeds", type=int, default=8, help="seeds per arm of the short-run batching test")
     parser.add_argument("--skip", default="", help="comma-separated: small,default,large,agents,reference,sweep")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -354,7 +343,9 @@ def main(argv: list[str] | None = None) -> int:
         results["reference"] = in_child("reference", "default", args.reference_days)
     if "sweep" not in skip:
         print(f"... sweep: {len(ARMS)} arms x {args.sweep_seeds} seeds", file=sys.stderr, flush=True)
-        results["sweep"] = in_child("sweep", args.sweep_scale, args.sweep_days, args.sweep_seeds, args.workers)
+        results["sweep"] = in_child(
+            "sweep", args.sweep_scale, args.sweep_days, args.sweep_seeds, args.workers, args.tiny_seeds
+        )
     results["figures"] = headline_figures(results)
     results["targets"] = TARGETS
     results["load_average_at_end"] = os.getloadavg()

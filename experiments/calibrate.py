@@ -1,12 +1,18 @@
 """Calibrate the pre-reform baseline (ABC), then check it over 10 seeds at the default scale.
 
-    python experiments/calibrate.py                 # full setting (about 256 x 2 runs at the default scale)
-    python experiments/calibrate.py --cheap         # minutes: tiny scale, 16 sets, 1 seed (smoke test)
+    python experiments/calibrate.py --write-config --write-docs  # full: APMC, 256 sets x 2 seeds (~1.5 h)
+    python experiments/calibrate.py --cheap                      # a minute: tiny scale, 16 sets, 1 seed, 2 generations
+    python experiments/calibrate.py --skip-abc                   # the predictive check of the configured default
 
-Writes into --out (default outputs/calibration): samples.parquet (every parameter set with its
-statistics and distance), accepted.parquet, posterior.csv, predictive_check.csv, fitted.yaml (the
-``params`` block to paste into configs/config.yaml) and report.md (copied to docs/calibration.md
-with --write-docs). Method and choices: sim/calibration.py.
+Writes into --out (default outputs/calibration): generations.csv (tolerance, acceptance and
+sets simulated per generation), population_<g>.parquet (each generation's kept sets with their
+statistics, distances and weights), posterior.csv (the last generation's), predictive_check.csv
+(the fitted values over seeds 0..9, out of sample), fitted.yaml and report.md; the runs
+themselves in runs/ (re-running resumes: complete runs are skipped). Runs go through Hydra's
+launchers: local cores by default, a cluster with e.g.
+`python experiments/calibrate.py hydra/launcher=slurm hydra.launcher.partition=compute`.
+--write-config puts fitted.yaml into configs/calibration/pre_reform.yaml (the default config's
+calibration), --write-docs copies report.md to docs/calibration.md. Method: sim/calibration.py.
 """
 
 from __future__ import annotations
@@ -17,60 +23,54 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.calibration import TARGETS, abc, predictive_check
+from sim.calibration import (
+    ABC_SEED_OFFSET,
+    CALIBRATION_CONFIG,
+    PRIORS,
+    TARGETS,
+    Generation,
+    calibrate_dynamics,
+    calibrate_payouts,
+    config_yaml,
+    overrides_for,
+    predictive_check,
+    recorded_payouts,
+)
+from sim.sweep import add_launcher_arguments, launcher_overrides
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def fitted_yaml(fitted: dict[str, float]) -> str:
-    tree: dict = {}
-    for key, value in fitted.items():
-        node = tree
-        parts = key.split(".")[1:]  # drop "params"
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = float(f"{value:.4g}")
-    lines = ["params:"]
-    for group, values in tree.items():
-        lines.append(f"  {group}:")
-        lines += [f"    {k}: {v}" for k, v in values.items()]
-    return "\n".join(lines) + "\n"
-
-
-def report(result, check: pd.DataFrame, settings: dict, wall: float) -> str:
-    post = result.posterior.reset_index()
-    lines = [
-        "# Calibration of the pre-reform baseline",
-        "",
-        "Produced by `python experiments/calibrate.py` (method: `sim/calibration.py`): rejection ABC over a",
-        "scrambled Sobol sample of uniform priors, replicate seeds per parameter set, local-linear regression",
-        "adjustment (Beaumont et al. 2002). Fitted values (posterior means) are in `configs/config.yaml`.",
-        "",
-        f"Settings: {settings}; wall time {wall / 60:.1f} min.",
-        "",
-        "## Targets",
-        "",
-        "| statistic | target | tolerance | source |",
-        "|---|---|---|---|",
-        *[f"| `{t.key}` | {t.value:g} | {t.tolerance:.0%}{' (log)' if t.log else ''} | {t.source} |" for t in TARGETS],
-        "",
-        "## Priors and posterior",
-        "",
+def _posterior_table(posterior: pd.DataFrame) -> list[str]:
+    post = posterior.reset_index()
+    return [
         "| parameter | sets | prior | posterior mean | 5 % | 95 % |",
         "|---|---|---|---|---|---|",
         *[
-            f"| `{r.key}` | {r.why} | [{r.prior_low:g}, {r.prior_high:g}] | {r['mean']:.4g} "
+            f"| `{r.key}` | {r.why} | [{r.prior_low:.4g}, {r.prior_high:.4g}] | {r['mean']:.4g} "
             f"| {r.q05:.4g} | {r.q95:.4g} |"
             for _, r in post.iterrows()
         ],
-        "",
-        f"Accepted {len(result.accepted)} of {len(result.samples)} parameter sets; distance of the accepted: "
-        f"{result.accepted['distance'].min():.2f} to {result.accepted['distance'].max():.2f} "
-        f"(median over all sets {result.samples['distance'].median():.2f}).",
-        "",
-        "## Posterior-predictive check: the calibrated default",
-        "",
-        f"{len(check.attrs.get('seeds', [])) or 'several'} seeds at the configured scale; mean over seeds with its",
-        "95 % confidence interval, the range over seeds, and whether the mean is within the tolerance.",
-        "",
+    ]
+
+
+def generations_table(generations: list[Generation]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "generation": g,
+                "sets simulated": gen.simulated,
+                "tolerance": gen.tolerance,
+                "acceptance": gen.acceptance,
+                "best distance": gen.particles["distance"].min(),
+            }
+            for g, gen in enumerate(generations)
+        ]
+    )
+
+
+def check_table(check: pd.DataFrame) -> list[str]:
+    return [
         "| statistic | target | model mean | 95 % CI of the mean | seed range | error | within |",
         "|---|---|---|---|---|---|---|",
         *[
@@ -79,6 +79,63 @@ def report(result, check: pd.DataFrame, settings: dict, wall: float) -> str:
             f"{'yes' if r.within else 'no'} |"
             for _, r in check.iterrows()
         ],
+    ]
+
+
+def report(generations: list[Generation], payouts: Generation, check: pd.DataFrame, settings: dict, wall: float) -> str:
+    table = generations_table(generations)
+    final = generations[-1]
+    lines = [
+        "# Calibration of the pre-reform baseline",
+        "",
+        "Produced by `python experiments/calibrate.py --write-config --write-docs` (method and choices:",
+        "`sim/calibration.py`), in two stages: the parameters of the dynamics by adaptive population",
+        "Monte Carlo ABC (Lenormand et al. 2013) on simulations; the payout parameters, which feed back",
+        "into nothing, by rejection ABC on the payout draws recorded at the first stage's fit. The",
+        "fitted values (posterior means) are in `configs/calibration/pre_reform.yaml`, which the",
+        "default config loads; `calibration=none` runs the uncalibrated schema defaults.",
+        "",
+        f"Settings: {settings}; wall time {wall / 60:.1f} min.",
+        "",
+        "## Targets",
+        "",
+        "Per secondary/tertiary hospital (a catchment of 25,000 residents) and year of the pre-reform",
+        "baseline. The distance is the root mean square of the errors in units of each tolerance.",
+        "",
+        "| statistic | target | tolerance | source |",
+        "|---|---|---|---|",
+        *[f"| `{t.key}` | {t.value:g} | {t.tolerance:.0%}{' (log)' if t.log else ''} | {t.source} |" for t in TARGETS],
+        "",
+        "Priors: " + ", ".join(f"`{p.key}` {'log-' if p.log else ''}uniform" for p in PRIORS) + ".",
+        "",
+        "## Stage 1: the dynamics (APMC)",
+        "",
+        "| generation | sets simulated | tolerance | acceptance | best distance |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {r.generation} | {r['sets simulated']} | {r.tolerance:.3f} | {r.acceptance:.2f} | "
+            f"{r['best distance']:.3f} |"
+            for _, r in table.iterrows()
+        ],
+        "",
+        f"Posterior: the {len(final.particles)} weighted sets of the last generation.",
+        "",
+        *_posterior_table(final.posterior()),
+        "",
+        "## Stage 2: the payouts (rejection ABC on recorded draws)",
+        "",
+        f"{payouts.simulated} (median, sigma) pairs, the best {len(payouts.particles)} kept.",
+        "",
+        *_posterior_table(payouts.posterior()),
+        "",
+        "## Posterior-predictive check: the calibrated default",
+        "",
+        f"The fitted values over seeds {check.attrs.get('seeds', [])} (the ABC used seeds from "
+        f"{ABC_SEED_OFFSET}: out of sample) at the",
+        "calibration's scale: mean over seeds with its 95 % confidence interval (t), the range over",
+        "seeds, the relative error of the mean and whether it is within the tolerance.",
+        "",
+        *check_table(check),
         "",
     ]
     return "\n".join(lines)
@@ -86,50 +143,76 @@ def report(result, check: pd.DataFrame, settings: dict, wall: float) -> str:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cheap", action="store_true", help="tiny scale, 16 sets, 1 seed, 120 days")
-    ap.add_argument("--samples-power2", type=int, default=8, help="2**k parameter sets (default 256)")
+    ap.add_argument("--cheap", action="store_true", help="tiny scale, 16 sets, 1 seed, 120 days, 2 generations")
+    ap.add_argument("--population-power2", type=int, default=8, help="2**k parameter sets (default 256)")
+    ap.add_argument("--alpha", type=float, default=0.5, help="share of the population kept each generation")
+    ap.add_argument("--min-acceptance", type=float, default=0.1, help="stop when fewer new sets are accepted")
+    ap.add_argument("--max-generations", type=int, default=12)
     ap.add_argument("--seeds", type=int, default=2, help="replicate seeds per set")
+    ap.add_argument("--payout-seeds", type=int, default=10, help="runs recording payout draws (stage 2)")
     ap.add_argument("--check-seeds", type=int, default=10, help="seeds of the predictive check")
     ap.add_argument("--scale", default="default")
     ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--accept", type=float, default=0.1, help="accepted fraction")
-    ap.add_argument("--jobs", type=int, default=2)
+    add_launcher_arguments(ap)
     ap.add_argument("--out", type=Path, default=Path("outputs/calibration"))
+    ap.add_argument("--write-config", action="store_true", help=f"write the fitted values to {CALIBRATION_CONFIG}")
     ap.add_argument("--write-docs", action="store_true", help="copy report.md to docs/calibration.md")
     ap.add_argument("--skip-abc", action="store_true", help="only the predictive check of the configured default")
     args = ap.parse_args(argv)
     if args.cheap:
-        args.samples_power2, args.seeds, args.check_seeds, args.scale, args.days = 4, 1, 2, "tiny", 120
+        args.population_power2, args.seeds, args.check_seeds, args.max_generations = 4, 1, 2, 2
+        args.payout_seeds = 2
+        args.scale, args.days = "tiny", 120
     base = [f"scale={args.scale}", f"days={args.days}"]
-    settings = {
-        "sets": 2**args.samples_power2,
-        "seeds": args.seeds,
-        "scale": args.scale,
-        "days": args.days,
-        "accepted fraction": args.accept,
-        "check seeds": args.check_seeds,
-    }
+    check_seeds = range(args.check_seeds)
+    launcher = launcher_overrides(args)
+    runs = args.out / "runs"  # every run's files, so that an interrupted calibration resumes
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    result = None
-    if not args.skip_abc:
-        result = abc(args.samples_power2, range(args.seeds), args.accept, base, args.jobs)
-        result.samples.to_parquet(args.out / "samples.parquet")
-        result.accepted.to_parquet(args.out / "accepted.parquet")
-        result.posterior.to_csv(args.out / "posterior.csv")
-        (args.out / "fitted.yaml").write_text(
-            "# posterior means from experiments/calibrate.py; see docs/calibration.md\n" + fitted_yaml(result.fitted())
-        )
-        print(result.posterior[["prior_low", "prior_high", "mean", "q05", "q95"]].to_string())
-    check = predictive_check(base, range(args.check_seeds), args.jobs)
-    check.attrs["seeds"] = list(range(args.check_seeds))
+    if args.skip_abc:
+        check = predictive_check(base, check_seeds, launcher, sweep_dir=runs / "configured_default")
+        check.to_csv(args.out / "predictive_check.csv", index=False)
+        print("\n".join(check_table(check)))
+        return
+
+    seeds = range(ABC_SEED_OFFSET, ABC_SEED_OFFSET + args.seeds)
+    options = {"alpha": args.alpha, "min_acceptance": args.min_acceptance, "max_generations": args.max_generations}
+    generations = calibrate_dynamics(args.population_power2, seeds, base, launcher, runs_dir=runs, **options)
+    table = generations_table(generations)
+    table.to_csv(args.out / "generations.csv", index=False)
+    print(table.to_string(index=False))
+    for g, generation in enumerate(generations):
+        generation.particles.to_parquet(args.out / f"population_{g}.parquet")
+    dynamics = generations[-1].fitted()
+    payout_seeds = range(ABC_SEED_OFFSET, ABC_SEED_OFFSET + args.payout_seeds)
+    payouts = calibrate_payouts(recorded_payouts([*base, *overrides_for(dynamics)], payout_seeds, args.jobs))
+    payouts.particles.to_parquet(args.out / "payouts.parquet")
+    posterior = pd.concat([generations[-1].posterior(), payouts.posterior()])
+    posterior.to_csv(args.out / "posterior.csv")
+    print(posterior[["prior_low", "prior_high", "mean", "q05", "q95"]].to_string())
+    fitted = {**dynamics, **payouts.fitted()}
+    settings = {
+        "population": 2**args.population_power2,
+        "kept share": args.alpha,
+        "seeds per set": args.seeds,
+        "payout seeds": args.payout_seeds,
+        "generations": len(generations),
+        "scale": args.scale,
+        "days": args.days,
+        "check seeds": args.check_seeds,
+    }
+    yaml_text = config_yaml(fitted, note=f"Settings: {settings}")
+    (args.out / "fitted.yaml").write_text(yaml_text)
+    check = predictive_check(base, check_seeds, launcher, theta=fitted, sweep_dir=runs / "predictive_check")
+    check.attrs["seeds"] = list(check_seeds)
     check.to_csv(args.out / "predictive_check.csv", index=False)
-    print(check[["target", "source value", "model mean", "95% CI low", "95% CI high", "within"]].to_string())
-    if result is not None:
-        text = report(result, check, settings, time.perf_counter() - started)
-        (args.out / "report.md").write_text(text)
-        if args.write_docs:
-            Path("docs/calibration.md").write_text(text)
+    print("\n".join(check_table(check)))
+    text = report(generations, payouts, check, settings, time.perf_counter() - started)
+    (args.out / "report.md").write_text(text)
+    if args.write_config:
+        CALIBRATION_CONFIG.write_text(yaml_text)
+    if args.write_docs:
+        (ROOT / "docs" / "calibration.md").write_text(text)
     print(f"results in {args.out}")
 
 

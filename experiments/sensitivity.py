@@ -2,8 +2,11 @@
 for the most influential ones, and whether the policy ranking flips inside the plausible range.
 
     python experiments/sensitivity.py --cheap     # minutes: tiny scale, few trajectories and samples
-    python experiments/sensitivity.py             # publication setting (hours on a laptop; use a cluster:
-                                                  #   --jobs N on a big node, see docs/sensitivity.md)
+    python experiments/sensitivity.py             # publication setting (about 2 hours on 2 cores)
+    python experiments/sensitivity.py hydra/launcher=slurm hydra.launcher.partition=compute   # on a cluster
+
+Every run goes through Hydra's launchers (sim.sweep.run_design) and is kept in --out/runs/: an
+interrupted analysis resumes where it stopped.
 
 Writes --out/morris.csv, sobol.csv, ranking.csv, noise.csv, morris.{png,pdf}, sobol.{png,pdf} and
 sensitivity.md (copied to docs/sensitivity.md with --write-docs).
@@ -20,6 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from sim.sensitivity import OUTPUTS, morris, ranking_flips, seed_noise, sobol, top_parameters
+from sim.sweep import add_launcher_arguments, launcher_overrides
 
 
 def plot_morris(table, noise, path: Path) -> None:
@@ -63,25 +67,27 @@ def main(argv=None) -> None:
     ap.add_argument("--trajectories", type=int, default=20)
     ap.add_argument("--sobol-samples", type=int, default=128, help="Saltelli base sample (power of 2)")
     ap.add_argument("--top", type=int, default=6, help="parameters carried from Morris to Sobol")
-    ap.add_argument("--jobs", type=int, default=2)
+    add_launcher_arguments(ap)
     ap.add_argument("--out", type=Path, default=Path("outputs/sensitivity"))
     ap.add_argument("--write-docs", action="store_true")
     args = ap.parse_args(argv)
     if args.cheap:
         args.scale, args.days, args.seeds, args.trajectories, args.sobol_samples, args.top = "tiny", 90, 2, 2, 8, 3
     base = [f"scale={args.scale}", f"days={args.days}"]
-    seeds = list(range(args.seeds))
+    seeds = range(args.seeds)
+    launcher = launcher_overrides(args)
+    runs = args.out / "runs"  # every run's files, so that an interrupted analysis resumes
     args.out.mkdir(parents=True, exist_ok=True)
-    noise = seed_noise(seeds, base, args.jobs)
+    noise = seed_noise(seeds, base, launcher, runs / "noise")
     noise.to_csv(args.out / "noise.csv")
-    m = morris(args.trajectories, seeds=seeds, base=base, n_jobs=args.jobs)
+    m = morris(args.trajectories, seeds=seeds, base=base, launcher=launcher, sweep_dir=runs / "morris")
     m.to_csv(args.out / "morris.csv", index=False)
     plot_morris(m, noise, args.out / "morris")
     top = top_parameters(m, args.top)
-    s = sobol(top, args.sobol_samples, seeds, base, args.jobs)
+    s = sobol(top, args.sobol_samples, seeds, base, launcher, sweep_dir=runs / "sobol")
     s.to_csv(args.out / "sobol.csv", index=False)
     plot_sobol(s, args.out / "sobol")
-    r = ranking_flips(top[: min(3, len(top))], seeds, base, args.jobs)
+    r = ranking_flips(top[: min(3, len(top))], seeds, base, launcher, runs / "ranking")
     r.drop(columns=["ranking"]).to_csv(args.out / "ranking.csv", index=False)
     lines = [
         "# Sensitivity analysis",

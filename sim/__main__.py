@@ -26,6 +26,7 @@ HEADLINE = (
     "mean_compensation_yuan",
     "max_compensation_yuan",
     "mean_trust",
+    "mean_satisfaction",
     "mediation_share",
     "out_of_pocket_share",
     "primary_care_visit_share",
@@ -46,8 +47,8 @@ def format_headline(summary: dict) -> str:
 def main(cfg: DictConfig) -> None:
     # Mesa logs every step at INFO, and Hydra's job logging shows INFO
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    if HydraConfig.get().mode == RunMode.MULTIRUN:
-        # sweeps: resumable jobs that record failures and progress (sim.sweep)
+    if HydraConfig.get().mode == RunMode.MULTIRUN or cfg.get("replicates", 1) > 1:
+        # sweeps and batches of seeds: resumable jobs that record failures and progress (sim.sweep)
         from sim.sweep import job
 
         return job(cfg)

@@ -2,8 +2,9 @@
 
 Writes into the sweep directory (readable with ``pandas.read_parquet``):
 
-- ``results.parquet``: one row per run directory Hydra created: ``run_id`` (the directory
-  name), ``status`` (``completed``, ``failed``, ``running`` for a job killed or still going,
+- ``results.parquet``: one row per run (a job directory Hydra created, or each seed of a
+  job that ran a batch of seeds, ``replicates``): ``run_id`` (the directory, relative to the
+  sweep's), ``status`` (``completed``, ``failed``, ``running`` for a job killed or still going,
   ``missing`` when no status was written), ``error``, ``arm`` (the policies in effect during
   the run, see :func:`arm_label`), ``policies``, ``seed``, every swept config value (each key
   overridden on the command line or by the sweeper, and every other config value that
@@ -24,15 +25,14 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from omegaconf import OmegaConf
 
 from sim.config import POLICY_NAMES
-from sim.sweep import SWEEP_FILE, read_status, run_dirs
+from sim.sweep import SWEEP_FILE, read_status, run_config, run_dirs
 
 #: The package the mission's sources name first (tiered care + mediation + insurance).
 MISSION_PACKAGE = ("tiered_care", "mediation", "insurance")
 #: Group choices and launcher settings that are not config values of the run.
-NOT_SWEPT = ("experiment",)
+NOT_SWEPT = ("experiment", "replicates")
 #: Summary keys that repeat config values (the config's value is kept).
 SUMMARY_CONFIG_KEYS = ("seed", "policies", "scale", "days")
 
@@ -86,8 +86,7 @@ def _override_key(override: str) -> str:
 
 def read_run(run_dir: Path, sweep_dir: Path | None = None) -> tuple[dict, dict, list[str]]:
     """(flattened run config with off policies' intensities emptied, row basics, override keys)."""
-    config = OmegaConf.to_container(OmegaConf.load(run_dir / ".hydra" / "config.yaml"), resolve=True)
-    overrides = list(OmegaConf.load(run_dir / ".hydra" / "overrides.yaml"))
+    config, overrides = run_config(run_dir)
     flat = flatten(config)
     for name in POLICY_NAMES:
         if not config["policies"][name]["enabled"]:
@@ -108,8 +107,11 @@ def read_run(run_dir: Path, sweep_dir: Path | None = None) -> tuple[dict, dict, 
     return flat, row, keys
 
 
-def collect(sweep_dir: Path, write: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Tidy tables of a sweep: (results, timeseries, trust_end); written next to the runs."""
+def collect(
+    sweep_dir: Path, write: bool = True, series: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Tidy tables of a sweep: (results, timeseries, trust_end); written next to the runs.
+    ``series=False`` reads the summaries only (large designs): the other two are empty."""
     sweep_dir = Path(sweep_dir)
     runs = run_dirs(sweep_dir)
     if not runs:
@@ -136,18 +138,18 @@ def collect(sweep_dir: Path, write: bool = True) -> tuple[pd.DataFrame, pd.DataF
             columns.append(key)
     results = pd.concat([pd.DataFrame(rows), configs[columns].reset_index(drop=True)], axis=1)
 
-    metrics, series, trust = [], [], []
+    metrics, series_, trust = [], [], []
     for run_dir, row in zip(runs, rows, strict=True):
         summary = {}
         if row["status"] == "completed":
             summary = json.loads((run_dir / "summary.json").read_text())
             tag = {"run_id": row["run_id"], "arm": row["arm"], "seed": row["seed"]}
-            for name, bucket in (("timeseries.parquet", series), ("trust_end.parquet", trust)):
+            for name, bucket in (("timeseries.parquet", series_), ("trust_end.parquet", trust)) if series else ():
                 frame = pd.read_parquet(run_dir / name)
                 bucket.append(frame.assign(**tag)[[*tag, *frame.columns]])
         metrics.append({k: v for k, v in summary.items() if k not in SUMMARY_CONFIG_KEYS})
     results = pd.concat([results, pd.DataFrame(metrics, index=results.index)], axis=1)
-    timeseries = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
+    timeseries = pd.concat(series_, ignore_index=True) if series_ else pd.DataFrame()
     trust_end = pd.concat(trust, ignore_index=True) if trust else pd.DataFrame()
     if write:
         from sim.io import write_parquet

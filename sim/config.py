@@ -409,6 +409,13 @@ class SimConfig:
     burn_in_days: int = param(
         180, 0, 36_500, "pre-reform days simulated before day 0 and not observed (removes the start-up transient)"
     )
+    replicates: int = param(
+        1,
+        1,
+        100_000,
+        "seeds one job runs in turn: seed, seed+1, ..., seed+replicates-1, each a run of its own "
+        "(sweeps of short runs batch seeds so that a launcher's per-job overhead does not dominate)",
+    )
     record_episodes: bool = False
     scale: ScaleConfig = field(default_factory=ScaleConfig)
     params: BehaviourParams = field(default_factory=BehaviourParams)
@@ -460,8 +467,10 @@ def validate(cfg: SimConfig) -> None:
             )
 
 
-def parameter_table() -> list[dict[str, Any]]:
-    """Every parameter with its default, range, meaning and source (for docs and analysis)."""
+def parameter_table(configured: SimConfig | None = None) -> list[dict[str, Any]]:
+    """Every parameter with its schema default, its value in ``configured`` (e.g. the composed
+    default config, calibration included), range, meaning and source (for docs and analysis)."""
+    values = {key: value for key, _, value in _walk(configured or SimConfig(), "")}
     rows = []
     for key, f, value in _walk(SimConfig(), ""):
         lo, hi = f.metadata.get("range", (None, None))
@@ -469,6 +478,7 @@ def parameter_table() -> list[dict[str, Any]]:
             {
                 "key": key,
                 "default": value,
+                "configured": values[key],
                 "min": lo,
                 "max": hi,
                 "meaning": f.metadata.get("doc", ""),

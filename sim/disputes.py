@@ -46,10 +46,21 @@ def dispute_probability(harm, satisfaction, trust, burden, p: DisputeParams):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def payout_scale(harm, factor):
+    """A payout relative to the median payout: the channel's factor x (harm + 0.05) / 0.3
+    (so 1 for a negotiated agreement at the reference harm 0.25)."""
+    return factor * (harm + 0.05) / 0.3
+
+
+def payout(scale, draw, median_yuan, sigma):
+    """Lognormal payout: median x scale x exp(sigma x draw), ``draw`` a standard normal."""
+    return median_yuan * scale * np.exp(sigma * draw)
+
+
 def compensation_yuan(harm: float, factor: float, p: DisputeParams, rng: np.random.Generator) -> float:
-    """Lognormal payout: median scales with harm (reference harm 0.25) and the channel's factor."""
+    """One payout for a dispute of ``harm`` through a channel of ``factor``."""
     return float(
-        p.compensation_median_yuan * factor * (harm + 0.05) / 0.3 * np.exp(p.compensation_sigma * rng.standard_normal())
+        payout(payout_scale(harm, factor), rng.standard_normal(), p.compensation_median_yuan, p.compensation_sigma)
     )
 
 
@@ -69,6 +80,8 @@ class Dispute:
     closed_day: int | None = None
     outcome: str | None = None  # agreement, award, failed, withdrawn, gave_up
     compensation_yuan: float = 0.0
+    payout_scale: float = 0.0  # payout relative to the median payout (channel and harm)
+    payout_draw: float = 0.0  # the payout's standard normal draw
     mediator: int | None = None
 
     @property
@@ -142,6 +155,18 @@ class DisputeSystem:
                 self.close(dispute, day, "withdrawn", success=False, channel=NONE)
         return dispute
 
+    def _award(self, dispute: Dispute, factor: float) -> float:
+        """The payout of a dispute that ends in agreement or award, keeping its scale and its
+        random draw on the record: payouts feed back into nothing else in the model, so the
+        calibration can rescale them for other payout parameters (``sim.calibration``)."""
+        dispute.payout_scale = float(payout_scale(dispute.harm, factor))
+        dispute.payout_draw = float(self.rng.standard_normal())
+        return float(
+            payout(
+                dispute.payout_scale, dispute.payout_draw, self.p.compensation_median_yuan, self.p.compensation_sigma
+            )
+        )
+
     def _schedule(self, day: int, event: str, dispute: Dispute) -> None:
         self.agenda[day].append((event, dispute))
 
@@ -181,7 +206,7 @@ class DisputeSystem:
                         "agreement",
                         success=True,
                         channel=NEGOTIATION,
-                        compensation=compensation_yuan(dispute.harm, 1.0, self.p, self.rng),
+                        compensation=self._award(dispute, 1.0),
                     )
                 else:
                     self._escalate(dispute, day)
@@ -193,7 +218,7 @@ class DisputeSystem:
                         "award",
                         success=True,
                         channel=LITIGATION,
-                        compensation=compensation_yuan(dispute.harm, self.p.court_award_factor, self.p, self.rng),
+                        compensation=self._award(dispute, self.p.court_award_factor),
                     )
                 else:
                     self.close(dispute, day, "failed", success=False, channel=LITIGATION)
@@ -206,7 +231,7 @@ class DisputeSystem:
                         "agreement",
                         success=True,
                         channel=MEDIATION,
-                        compensation=compensation_yuan(dispute.harm, self.p.mediation_award_factor, self.p, self.rng),
+                        compensation=self._award(dispute, self.p.mediation_award_factor),
                         fairness=mediator.impartiality,
                     )
                 else:

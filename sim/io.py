@@ -35,3 +35,7 @@ def write_json(path: Path, data: dict) -> Path:
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
     return _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    return _atomic(path, lambda tmp: frame.to_csv(tmp, index=False))

@@ -56,6 +56,7 @@ def summarise(model, wall_seconds: float = float("nan")) -> dict:
         "primary_care_visit_share": tot["visits_primary"] / max(tot["visits"], 1.0),
         "visits_per_hospital_year": float(fa.visits[hospital].sum() * per_hospital_year),
         "mean_wait_days": model._wait_sum / max(tot["visits"] - tot["referrals"], 1.0),
+        "mean_satisfaction": model._satisfaction_sum / max(tot["visits"] - tot["referrals"], 1.0),
         "failure_rate": tot["failures"] / max(tot["visits"] - tot["referrals"], 1.0),
         "doctor_attrition": tot["doctors_left"] / doctor_years,
         "doctors_vacant_at_end": int(model.doctors.vacant().sum()),

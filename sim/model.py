@@ -149,7 +149,7 @@ class TrustModel(mesa.Model):
         self.episode_log: list[dict] = []
         self.totals: dict[str, float] = defaultdict(float)
         self.today: dict[str, float] = dict.fromkeys(DAILY_COUNTS, 0.0)
-        self._wait_sum = 0.0
+        self._wait_sum = self._satisfaction_sum = 0.0
         self._policy_days = start_days(config.policies)
         self.levers = levers_on(self.day, params, config.policies)
         self._started_mediation = False
@@ -166,7 +166,7 @@ class TrustModel(mesa.Model):
         for counts in (fa.visits, fa.disputes, fa.disturbances, fa.assaults, fa.injuries):
             counts[:] = 0
         self.totals.clear()
-        self._wait_sum = 0.0
+        self._wait_sum = self._satisfaction_sum = 0.0
         self.violence_log.clear()
         self.onset_log.clear()
         self.episode_log.clear()
@@ -266,6 +266,7 @@ class TrustModel(mesa.Model):
         t["referrals"] = float(ep.referred.sum())
         self._wait_today = float(ep.wait_days.mean()) if ep.n else 0.0
         self._wait_sum += float(ep.wait_days.sum())
+        self._satisfaction_sum += float(ep.satisfaction.sum())
         self._satisfaction_today = float(ep.satisfaction.mean()) if ep.n else float("nan")
         if self.config.record_episodes:
             self.episode_log.append(

@@ -376,4 +376,5 @@ class ReferenceModel(TrustModel):
         waits = [ep.wait_days for ep in eps]
         self._wait_today = sum(waits) / len(eps) if eps else 0.0
         self._wait_sum += sum(waits)
+        self._satisfaction_sum += sum(ep.satisfaction for ep in eps)
         self._satisfaction_today = sum(ep.satisfaction for ep in eps) / len(eps) if eps else float("nan")

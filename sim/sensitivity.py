@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,8 @@ import pandas as pd
 from sim.config import POLICY_NAMES
 
 OUTPUTS = ("disputes_per_hospital_year", "violent_incidents_per_hospital_year", "mean_trust")
+#: Hydra launcher overrides for the runs: local cores. A cluster: e.g. ("hydra/launcher=slurm",).
+LOCAL: tuple[str, ...] = ("hydra/launcher=joblib",)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ UNCERTAIN: tuple[Uncertain, ...] = (
     Uncertain("params.trust.negativity_bias", 1.5, 3.0),
     Uncertain("params.trust.word_of_mouth_rate", 0.05, 0.25),
     Uncertain("params.trust.degroot_rate", 0.01, 0.04),
-    Uncertain("params.media.story_impact", 0.002, 0.01),
+    Uncertain("params.media.story_impact", 0.01, 0.04),
     Uncertain("params.media.coverage_violence", 0.2, 0.6),
     Uncertain("params.care.irreducible_risk", 0.05, 0.15),
     Uncertain("params.care.choice_trust_weight", 2.0, 4.0),
@@ -61,40 +64,42 @@ def problem(params: Sequence[Uncertain] = UNCERTAIN) -> dict:
     return {"num_vars": len(params), "names": [p.key for p in params], "bounds": [[p.low, p.high] for p in params]}
 
 
-def _run(base: Sequence[str], names: Sequence[str], values: Sequence[float], seed: int) -> dict:
-    from sim.api import compose, run
-
-    overrides = [*base, *(f"{k}={float(v)!r}" for k, v in zip(names, values, strict=True)), f"seed={seed}"]
-    summary = run(compose(overrides)).summary
-    return {k: summary[k] for k in OUTPUTS}
-
-
 def evaluate(
-    names: Sequence[str], sample: np.ndarray, seeds: Sequence[int], base: Sequence[str], n_jobs: int = 2
+    names: Sequence[str],
+    sample: np.ndarray,
+    seeds: range,
+    base: Sequence[str],
+    launcher: Sequence[str] = LOCAL,
+    sweep_dir: Path | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Outputs averaged over seeds (n_samples x outputs), and their seed standard deviation."""
-    from joblib import Parallel, delayed
+    """Run every row of ``sample`` over ``seeds`` (one design sweep through Hydra's launchers,
+    resumable in ``sweep_dir``): outputs averaged over seeds (n_samples x outputs), and their
+    standard deviation over seeds."""
+    from sim.sweep import run_design
 
-    tasks = [(i, seed) for i in range(len(sample)) for seed in seeds]
-    results = Parallel(n_jobs=n_jobs)(delayed(_run)(base, names, sample[i], seed) for i, seed in tasks)
-    values = np.array([[r[k] for k in OUTPUTS] for r in results]).reshape(len(sample), len(seeds), len(OUTPUTS))
-    return values.mean(axis=1), values.std(axis=1, ddof=1) if len(seeds) > 1 else np.zeros_like(values[:, 0])
+    design = pd.DataFrame(np.asarray(sample, float).reshape(len(sample), len(names)), columns=list(names))
+    runs = run_design(design, seeds, base, sweep_dir, launcher)
+    values = runs.sort_values(["point", "seed"])[list(OUTPUTS)].to_numpy(float)
+    values = values.reshape(len(sample), len(seeds), len(OUTPUTS))
+    sd = values.std(axis=1, ddof=1) if len(seeds) > 1 else np.zeros_like(values[:, 0])
+    return values.mean(axis=1), sd
 
 
-def seed_noise(seeds: Sequence[int], base: Sequence[str], n_jobs: int = 2) -> pd.Series:
-    """Standard deviation of each output over seeds at the default parameters."""
-    _, sd = evaluate([], np.zeros((1, 0)), list(seeds), base, n_jobs)
+def seed_noise(seeds: range, base: Sequence[str], launcher: Sequence[str] = LOCAL, sweep_dir=None) -> pd.Series:
+    """Standard deviation of each output over seeds at the configured parameters."""
+    _, sd = evaluate([], np.zeros((1, 0)), seeds, base, launcher, sweep_dir)
     return pd.Series(sd[0], index=OUTPUTS)
 
 
 def morris(
     trajectories: int = 10,
     levels: int = 4,
-    seeds: Sequence[int] = (0, 1),
+    seeds: range = range(2),
     base: Sequence[str] = (),
-    n_jobs: int = 2,
+    launcher: Sequence[str] = LOCAL,
     sample_seed: int = 0,
     params: Sequence[Uncertain] = UNCERTAIN,
+    sweep_dir: Path | None = None,
 ) -> pd.DataFrame:
     """Morris elementary effects: one row per (output, parameter) with mu*, mu*_conf, sigma."""
     from SALib.analyze import morris as morris_analyze
@@ -102,7 +107,7 @@ def morris(
 
     prob = problem(params)
     sample = morris_sample.sample(prob, trajectories, num_levels=levels, seed=sample_seed)
-    outputs, _ = evaluate(prob["names"], sample, seeds, base, n_jobs)
+    outputs, _ = evaluate(prob["names"], sample, seeds, base, launcher, sweep_dir)
     rows = []
     for j, out in enumerate(OUTPUTS):
         res = morris_analyze.analyze(prob, sample, outputs[:, j], num_levels=levels, seed=sample_seed)
@@ -131,10 +136,11 @@ def top_parameters(morris_table: pd.DataFrame, k: int) -> list[str]:
 def sobol(
     names: Sequence[str],
     base_samples: int = 64,
-    seeds: Sequence[int] = (0, 1),
+    seeds: range = range(2),
     base: Sequence[str] = (),
-    n_jobs: int = 2,
+    launcher: Sequence[str] = LOCAL,
     sample_seed: int = 0,
+    sweep_dir: Path | None = None,
 ) -> pd.DataFrame:
     """First-order and total Sobol indices with bootstrap 95 % intervals (Saltelli design)."""
     from SALib.analyze import sobol as sobol_analyze
@@ -143,7 +149,7 @@ def sobol(
     by_key = {p.key: p for p in UNCERTAIN}
     prob = problem([by_key[n] for n in names])
     sample = sobol_sample.sample(prob, base_samples, calc_second_order=False, seed=sample_seed)
-    outputs, _ = evaluate(prob["names"], sample, seeds, base, n_jobs)
+    outputs, _ = evaluate(prob["names"], sample, seeds, base, launcher, sweep_dir)
     rows = []
     for j, out in enumerate(OUTPUTS):
         res = sobol_analyze.analyze(prob, outputs[:, j], calc_second_order=False, seed=sample_seed)
@@ -162,25 +168,28 @@ def sobol(
 
 
 def ranking_flips(
-    names: Sequence[str], seeds: Sequence[int] = (0, 1), base: Sequence[str] = (), n_jobs: int = 2
+    names: Sequence[str],
+    seeds: range = range(2),
+    base: Sequence[str] = (),
+    launcher: Sequence[str] = LOCAL,
+    sweep_dir: Path | None = None,
 ) -> pd.DataFrame:
     """Policies ranked by the paired reduction of disputes, at each end of each parameter's range."""
-    from joblib import Parallel, delayed
+    from sim.sweep import run_design
 
     by_key = {p.key: p for p in UNCERTAIN}
     arms = ["", *POLICY_NAMES]
-    tasks = [(name, end, arm, seed) for name in names for end in ("low", "high") for arm in arms for seed in seeds]
-
-    def one(name, end, arm, seed):
-        value = getattr(by_key[name], end)
-        extra = [f"policies=[{arm}]"] if arm else []
-        return _run([*base, *extra], [name], [value], seed)["disputes_per_hospital_year"]
-
-    results = Parallel(n_jobs=n_jobs)(delayed(one)(*t) for t in tasks)
-    frame = pd.DataFrame(tasks, columns=["parameter", "end", "arm", "seed"]).assign(disputes=results)
+    points = [(name, end, arm) for name in names for end in ("low", "high") for arm in arms]
+    design = pd.DataFrame(
+        [{name: getattr(by_key[name], end), "policies": f"[{arm}]"} for name, end, arm in points],
+        columns=[*names, "policies"],
+    )
+    runs = run_design(design, seeds, base, sweep_dir, launcher)
+    frame = pd.DataFrame(points, columns=["parameter", "end", "arm"])
+    frame = runs[["point", "seed", "disputes_per_hospital_year"]].join(frame, on="point")
     rows = []
     for (name, end), group in frame.groupby(["parameter", "end"], sort=False):
-        pivot = group.pivot(index="seed", columns="arm", values="disputes")
+        pivot = group.pivot(index="seed", columns="arm", values="disputes_per_hospital_year")
         effect = pivot[list(POLICY_NAMES)].sub(pivot[""], axis=0).mean()
         ranking = list(effect.sort_values().index)
         rows.append(

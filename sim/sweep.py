@@ -1,6 +1,6 @@
 """Resumable sweeps: the multirun job, its completion record, progress, and a launcher helper.
 
-A Hydra multirun (``python -m sim.sweep -m +experiment=quick_comparison``) calls :func:`main`
+A Hydra multirun (``python -m sim.sweep -m experiment=quick_comparison``) calls :func:`main`
 once per run, in whatever process the launcher chose (basic: this one; joblib: a pool of local
 worker processes; submitit: SLURM or local subprocesses). Each run directory then holds
 
@@ -8,6 +8,11 @@ worker processes; submitit: SLURM or local subprocesses). Each run directory the
   (the patients' end-of-run trust histogram, for the distribution figure);
 - ``status.json``: ``running`` when the job starts, then ``completed`` or ``failed`` (with the
   error and traceback), plus the fingerprint of the run's config.
+
+A job with ``replicates=k`` runs the seeds ``seed, ..., seed+k-1`` in turn, each into a
+subdirectory ``seed=<s>/`` of the job directory with the files above: short runs are batched
+so that a launcher's per-job overhead (~0.1 s) does not dominate, and each seed's results are
+those an unbatched run of that seed gives (its config differs only in ``replicates``).
 
 Every file is written atomically (``sim.io``), and ``status.json`` last, so a run counts as
 complete only when all its results are on disk: a killed job leaves ``running`` (or nothing),
@@ -32,6 +37,7 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
@@ -88,7 +94,41 @@ def trust_histogram(model) -> pd.DataFrame:
     )
 
 
+REPLICATE_DIR = "seed={}"
+
+
+def replicate_configs(cfg: DictConfig) -> list[tuple[int, DictConfig]]:
+    """The runs of one job: ``(seed, config)`` for each seed of its batch, with ``replicates=1``
+    (a batched seed's config, and so its fingerprint, is that of the same seed run alone)."""
+    k = int(cfg.get("replicates", 1))
+    if k <= 1:
+        return [(int(cfg.seed), cfg)]
+    runs = []
+    for i in range(k):
+        one = cfg.copy()
+        one.seed, one.replicates = int(cfg.seed) + i, 1
+        runs.append((int(one.seed), one))
+    return runs
+
+
 def run_job(cfg: DictConfig, out_dir: Path) -> dict:
+    """Run one job into ``out_dir``: one run, or each seed of a ``replicates`` batch into
+    ``out_dir/seed=<s>/``; runs already complete are skipped. Returns the job's status record
+    (``failed`` if any of its runs failed)."""
+    runs = replicate_configs(cfg)
+    if len(runs) == 1:
+        return run_one(cfg, out_dir)
+    records = [run_one(one, Path(out_dir) / REPLICATE_DIR.format(seed)) for seed, one in runs]
+    failed = [r for r in records if r["status"] == "failed"]
+    return {
+        "status": "failed" if failed else "completed",
+        "runs": len(records),
+        "skipped": sum(bool(r.get("skipped")) for r in records),
+        "error": failed[0]["error"] if failed else None,
+    }
+
+
+def run_one(cfg: DictConfig, out_dir: Path) -> dict:
     """Run one configuration into ``out_dir`` unless already complete; record the outcome.
 
     Returns the final status record. Exceptions (a bad config, a crash in the model) are
@@ -125,12 +165,37 @@ def run_job(cfg: DictConfig, out_dir: Path) -> dict:
     return record
 
 
-def run_dirs(sweep_dir: Path) -> list[Path]:
-    """The run directories of a sweep: those Hydra wrote a ``.hydra`` record into (at any depth:
+def job_dirs(sweep_dir: Path) -> list[Path]:
+    """The job directories of a sweep: those Hydra wrote a ``.hydra`` record into (at any depth:
     an override value with a ``/`` nests the directory named after it)."""
     return sorted(
         p.parent.parent for p in Path(sweep_dir).glob("**/.hydra/config.yaml") if p.parent.parent != Path(sweep_dir)
     )
+
+
+def run_dirs(sweep_dir: Path) -> list[Path]:
+    """The directory of every run of a sweep, finished or not: each job directory, or for a job
+    of ``replicates=k`` seeds its ``seed=<s>/`` subdirectories (from the job's recorded config,
+    so a run that never started is listed too)."""
+    out = []
+    for job_dir in job_dirs(sweep_dir):
+        cfg = OmegaConf.load(job_dir / ".hydra" / "config.yaml")
+        k = int(cfg.get("replicates", 1))
+        out += [job_dir] if k <= 1 else [job_dir / REPLICATE_DIR.format(int(cfg.seed) + i) for i in range(k)]
+    return sorted(out)
+
+
+def run_config(run_dir: Path) -> tuple[dict, list[str]]:
+    """(the run's resolved config, the job's override strings): from the run's own ``.hydra``
+    record, or for a batched seed from its job's, with that seed and ``replicates=1``."""
+    run_dir = Path(run_dir)
+    job_dir = run_dir if (run_dir / ".hydra").is_dir() else run_dir.parent
+    config = OmegaConf.to_container(OmegaConf.load(job_dir / ".hydra" / "config.yaml"), resolve=True)
+    overrides = list(OmegaConf.load(job_dir / ".hydra" / "overrides.yaml"))
+    if job_dir != run_dir:
+        config["seed"] = int(run_dir.name.removeprefix(REPLICATE_DIR.format("")))
+        config["replicates"] = 1
+    return config, overrides
 
 
 def progress(sweep_dir: Path) -> dict:
@@ -141,7 +206,8 @@ def progress(sweep_dir: Path) -> dict:
     except (FileNotFoundError, json.JSONDecodeError):
         meta = {}
     started = meta.get("started", float("nan"))
-    statuses = [read_status(d) or {} for d in run_dirs(sweep_dir)]
+    # every run's status file, without reading the jobs' configs: cheap enough to call per job
+    statuses = [read_status(f.parent) or {} for f in sweep_dir.glob(f"**/{STATUS_FILE}")]
     completed = sum(s.get("status") == "completed" for s in statuses)
     failed = sum(s.get("status") == "failed" and s.get("finished", 0) >= started for s in statuses)
     ran_now = sum(s.get("status") in ("completed", "failed") and s.get("finished", 0) >= started for s in statuses)
@@ -168,13 +234,18 @@ def format_progress(p: dict) -> str:
 
 
 def count_jobs(hydra_cfg: DictConfig) -> int:
-    """Number of runs the basic sweeper will launch: sweeper params plus command-line overrides."""
+    """Number of jobs the sweeper will launch: sweeper params plus command-line overrides (times
+    the rows of the design with ``hydra/sweeper=design``)."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    from hydra_plugins.sim_design_sweeper.design_sweeper import read_design
+
     params = [f"{k}={v}" for k, v in (hydra_cfg.sweeper.get("params") or {}).items()]
     overrides = OverridesParser.create().parse_overrides(params + list(hydra_cfg.overrides.task))
-    return sum(len(batch) for batch in BasicSweeper.split_arguments(overrides, None))
+    jobs = sum(len(batch) for batch in BasicSweeper.split_arguments(overrides, None))
+    design = hydra_cfg.sweeper.get("design")  # hydra/sweeper=design: every row of the design
+    return jobs * len(read_design(design)) if design else jobs
 
 
 class SweepCallback(Callback):
@@ -182,7 +253,7 @@ class SweepCallback(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        total = count_jobs(config.hydra)
+        total = count_jobs(config.hydra) * int(config.get("replicates", 1))
         write_json(
             sweep_dir / SWEEP_FILE,
             {"total": total, "started": time.time(), "overrides": list(config.hydra.overrides.task)},
@@ -193,12 +264,18 @@ class SweepCallback(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         p = progress(sweep_dir)
         print(format_progress(p), file=sys.stderr, flush=True)
-        failed = [d.name for d in run_dirs(sweep_dir) if (read_status(d) or {}).get("status") == "failed"]
+        statuses = {str(d.relative_to(sweep_dir)): read_status(d) or {} for d in run_dirs(sweep_dir)}
+        failed = [name for name, status in statuses.items() if status.get("status") == "failed"]
         if failed:  # Hydra turns a callback's exceptions into warnings: exit explicitly
             raise SystemExit(
                 f"[sweep] {len(failed)} run(s) failed, e.g. {failed[:3]}; errors in <run>/status.json, "
                 f"table: python -m sim.collect {sweep_dir}"
             )
+
+
+#: A job prints the sweep's progress at most this often (each print reads every run's status).
+PROGRESS_EVERY_S = 5.0
+_last_progress = -float("inf")
 
 
 def job(cfg: DictConfig) -> dict:
@@ -211,7 +288,12 @@ def job(cfg: DictConfig) -> dict:
     out = Path(hc.runtime.output_dir)
     record = run_job(cfg, out)
     if hc.mode == RunMode.MULTIRUN:
-        print(f"{format_progress(progress(Path(hc.sweep.dir)))}  [{record['status']}: {out.name}]", flush=True)
+        global _last_progress
+        if time.monotonic() - _last_progress >= PROGRESS_EVERY_S or record["status"] == "failed":
+            _last_progress = time.monotonic()
+            print(f"{format_progress(progress(Path(hc.sweep.dir)))}  [{record['status']}: {out.name}]", flush=True)
+    elif record["status"] == "failed" and "runs" in record:
+        raise SystemExit(f"{record['runs']} runs in {out}, some failed: {record['error']} (see seed=*/status.json)")
     elif record["status"] == "failed":
         raise SystemExit(f"run failed: {record['error']}")
     else:
@@ -226,10 +308,8 @@ main = hydra.main(version_base=None, config_path=str(CONFIG_DIR), config_name="c
 # Launching a sweep from Python (experiments/*.py, tests)
 # --------------------------------------------------------------------------------------
 def experiment_override(name: str) -> str:
-    """``experiment=NAME`` if configs/config.yaml lists the group in its defaults, else ``+experiment=NAME``."""
-    defaults = OmegaConf.load(CONFIG_DIR / "config.yaml").get("defaults", [])
-    listed = any(isinstance(d, dict | DictConfig) and "experiment" in d for d in defaults)
-    return f"{'' if listed else '+'}experiment={name}"
+    """The override selecting an experiment preset (``configs/experiment/NAME.yaml``)."""
+    return f"experiment={name}"
 
 
 def launch(
@@ -241,6 +321,69 @@ def launch(
         args.append(f"hydra.sweep.dir={Path(sweep_dir).resolve()}")
     print("$", " ".join(args[1:]), flush=True)
     return subprocess.run(args, cwd=REPO_ROOT, check=check)
+
+
+def add_launcher_arguments(parser) -> None:
+    """The launcher options of the analysis scripts (calibration, sensitivity): local processes,
+    or any Hydra launcher given as overrides."""
+    parser.add_argument("--jobs", type=int, default=-1, help="local processes (joblib launcher; -1: all cores)")
+    parser.add_argument(
+        "launcher",
+        nargs="*",
+        help="Hydra launcher overrides instead of local processes: hydra/launcher=slurm hydra.launcher.partition=p",
+    )
+
+
+def launcher_overrides(args) -> list[str]:
+    return args.launcher or ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={args.jobs}"]
+
+
+def run_design(
+    design: pd.DataFrame,
+    seeds: range,
+    overrides: Sequence[str] = (),
+    sweep_dir: Path | None = None,
+    launcher: Sequence[str] = ("hydra/launcher=joblib",),
+) -> pd.DataFrame:
+    """Run every row of ``design`` (columns: config keys, values: override values; a missing value
+    leaves the key at its configured value) over ``seeds``, through Hydra's design sweeper
+    (``hydra/sweeper=design``) and the given launcher overrides (local cores by default; e.g.
+    ``["hydra/launcher=slurm", "hydra.launcher.partition=compute"]`` on a cluster). Returns the
+    collected results (``sim.collect``), one row per run, with ``point``: the design row.
+
+    Resumable like any sweep: run again into the same ``sweep_dir``, complete runs are skipped.
+    Each job runs all seeds of one row (``replicates``), so that short runs are not dominated by
+    the launcher's per-job overhead. Raises if a run failed, naming its error (the whole table:
+    ``python -m sim.collect <sweep_dir>``).
+    """
+    import tempfile
+
+    from sim.collect import collect
+    from sim.io import write_csv
+
+    if len(seeds) == 0 or (len(seeds) > 1 and seeds.step != 1):
+        raise ValueError(f"seeds must be a non-empty range of consecutive seeds, got {seeds!r}")
+    sweep_dir = Path(sweep_dir or tempfile.mkdtemp(prefix="design-")).resolve()
+    table = design.reset_index(drop=True).astype(object)
+    table = table.where(table.notna(), "")
+    # the design names the rows; the seeds of a row are its job's batch
+    table = table.assign(seed=seeds.start) if table.shape[1] else pd.DataFrame({"seed": [seeds.start] * len(table)})
+    design_file = write_csv(sweep_dir / "design.csv", table)
+    args = [sys.executable, "-m", "sim.sweep", "-m", "hydra/sweeper=design", f"hydra.sweeper.design={design_file}"]
+    args += [f"hydra.sweep.dir={sweep_dir}", "hydra.sweep.subdir=${hydra.job.num}", *launcher, *overrides]
+    args.append(f"replicates={len(seeds)}")
+    done = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True)
+    try:
+        results, _, _ = collect(sweep_dir, write=False, series=False)
+    except FileNotFoundError:
+        raise RuntimeError(f"design sweep {sweep_dir} ran nothing:\n{done.stderr[-3000:]}") from None
+    failed = results[results["status"] != "completed"]
+    if done.returncode != 0 or len(failed) or len(results) != len(table) * len(seeds):
+        detail = failed["error"].dropna().head(3).tolist() or done.stderr[-3000:]
+        raise RuntimeError(f"design sweep {sweep_dir}: {len(failed)} of {len(results)} runs not complete: {detail}")
+    # job numbers follow the design's rows (hydra_plugins/sim_design_sweeper)
+    job = results["run_id"].str.split("/").str[0].astype(int)
+    return results.assign(point=job // (len(results) // (len(table) * len(seeds)))).sort_values(["point", "seed"])
 
 
 if __name__ == "__main__":

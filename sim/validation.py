@@ -30,7 +30,6 @@ def pattern_stats(model) -> dict[str, float]:
     closed = model.disputes.closed()
     mediated = [d.compensation_yuan for d in closed if d.channel == MEDIATION and d.compensation_yuan > 0]
     awards = [d.compensation_yuan for d in closed if d.channel == LITIGATION and d.compensation_yuan > 0]
-    series = model.timeseries()
     out = {
         k: s[k]
         for k in (
@@ -42,9 +41,9 @@ def pattern_stats(model) -> dict[str, float]:
             "violence_after_complaint_share",
             "mean_trust",
             "mean_trust_primary",
+            "mean_satisfaction",
         )
     }
-    out["mean_satisfaction"] = float(series["mean_satisfaction"].mean())
     out["mean_mediated_payout_yuan"] = float(np.mean(mediated)) if mediated else np.nan
     out["median_court_award_yuan"] = float(np.median(awards)) if awards else np.nan
     if model.episode_log:

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import importlib.util
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration import PRIORS, TARGETS, distance, regression_adjust, sobol_prior_sample
+from sim.calibration import (
+    PAYOUT_TARGETS,
+    PRIORS,
+    TARGETS,
+    Prior,
+    Target,
+    apmc,
+    calibrate_payouts,
+    distance,
+    payout_statistics,
+    sobol_prior_sample,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,23 +50,64 @@ def test_distance_is_zero_at_the_targets_and_grows_away():
     assert distance(off)[0] > 1.0
 
 
-def test_regression_adjustment_recovers_a_linear_relation():
-    # theta = 2 + 0.5 * s_error exactly: the adjustment maps every sample to theta at s_obs (= 2)
-    rng = np.random.default_rng(0)
-    errors = rng.normal(size=(40, 1))
-    theta = (2 + 0.5 * errors[:, 0])[:, None]
-    dist = np.abs(errors[:, 0])
-    adjusted = regression_adjust(theta, errors, dist, dist.max() * 1.01)
-    assert np.allclose(adjusted, 2.0)
+def test_apmc_recovers_a_known_posterior():
+    """A toy simulator with a known answer: x = a + noise, y = a + b + noise, targets x = 3 and
+    y = 8 with 5 % tolerances, flat priors a, b on [0, 10] (b log-uniform on [0.5, 20]). The
+    posterior concentrates around a = 3, b = 5; the tolerance shrinks from generation to generation
+    and the weights are proper (positive, finite)."""
+    rng = np.random.default_rng(1)
+
+    def simulate_sets(thetas, generation):
+        a = np.array([t["a"] for t in thetas])
+        b = np.array([t["b"] for t in thetas])
+        noise = rng.normal(0.0, 0.05, size=(2, len(thetas)))
+        return pd.DataFrame({"x": a + noise[0], "y": a + b + noise[1]})
+
+    priors = (Prior("a", 0.0, 10.0, "x"), Prior("b", 0.5, 20.0, "y - x", log=True))
+    targets = (Target("x", 3.0, 0.05, "toy"), Target("y", 8.0, 0.05, "toy"))
+    generations = apmc(simulate_sets, priors, targets, population_power2=8, min_acceptance=0.02, max_generations=12)
+    tolerances = [g.tolerance for g in generations]
+    assert all(later <= earlier for earlier, later in itertools.pairwise(tolerances))
+    assert tolerances[-1] < 0.5 * tolerances[0]
+    final = generations[-1]
+    weights = final.particles["weight"].to_numpy()
+    assert np.all(np.isfinite(weights)) and np.all(weights > 0)
+    fitted = final.fitted()
+    assert fitted["a"] == pytest.approx(3.0, abs=0.3)
+    assert fitted["b"] == pytest.approx(5.0, abs=0.5)
+    post = final.posterior()
+    assert post.loc["a", "q05"] < 3.0 < post.loc["a", "q95"]
+
+
+def test_payout_stage_fits_the_payout_targets_on_recorded_draws():
+    """Stage 2 on synthetic records (ten runs of 150 payouts): the payout statistics follow
+    median x scale x exp(sigma x draw) exactly, and the fitted pair reproduces the targets."""
+    rng = np.random.default_rng(2)
+    runs = [(rng.uniform(0.5, 3.0, 150), rng.standard_normal(150)) for _ in range(10)]
+    stats = payout_statistics(runs, np.array([10_000.0]), np.array([0.0]))
+    assert stats["mean_compensation_yuan"][0] == pytest.approx(10_000 * np.mean([s.mean() for s, _ in runs]))
+    fit = calibrate_payouts(runs, samples_power2=12)
+    fitted = fit.fitted()
+    median, sigma = fitted["params.disputes.compensation_median_yuan"], fitted["params.disputes.compensation_sigma"]
+    at_fit = payout_statistics(runs, np.array([median]), np.array([sigma]))
+    assert distance(at_fit, PAYOUT_TARGETS)[0] < 0.5
+    mean_target = next(t for t in PAYOUT_TARGETS if t.key == "mean_compensation_yuan")
+    assert at_fit["mean_compensation_yuan"][0] == pytest.approx(mean_target.value, rel=mean_target.tolerance)
 
 
 def test_calibration_script_minimal(tmp_path):
     _script("calibrate").main(
         [
-            "--samples-power2",
+            "--population-power2",
             "3",
+            "--max-generations",
+            "2",
+            "--min-acceptance",
+            "0",
             "--seeds",
             "1",
+            "--payout-seeds",
+            "2",
             "--check-seeds",
             "2",
             "--scale",
@@ -70,11 +123,16 @@ def test_calibration_script_minimal(tmp_path):
     posterior = pd.read_csv(tmp_path / "posterior.csv", index_col="key")
     assert set(posterior.index) == {p.key for p in PRIORS}
     assert (posterior["mean"] >= posterior["prior_low"]).all() and (posterior["mean"] <= posterior["prior_high"]).all()
-    samples = pd.read_parquet(tmp_path / "samples.parquet")
-    assert len(samples) == 8 and np.isfinite(samples["distance"]).all()
+    generations = pd.read_csv(tmp_path / "generations.csv")
+    assert list(generations["generation"]) == [0, 1] and list(generations["sets simulated"]) == [8, 4]
+    for g in (0, 1):
+        population = pd.read_parquet(tmp_path / f"population_{g}.parquet")
+        assert len(population) == 4 and np.isfinite(population["distance"]).all()
+    assert len(pd.read_parquet(tmp_path / "payouts.parquet")) >= 10  # stage 2's kept pairs
     check = pd.read_csv(tmp_path / "predictive_check.csv")
     assert list(check["target"]) == [t.key for t in TARGETS]
-    assert "params:" in (tmp_path / "fitted.yaml").read_text()
+    fitted = (tmp_path / "fitted.yaml").read_text()
+    assert fitted.startswith("# @package _global_") and "params:" in fitted
     assert "Posterior-predictive check" in (tmp_path / "report.md").read_text()
 
 
@@ -115,3 +173,19 @@ def test_sensitivity_script_minimal(tmp_path):
     assert (tmp_path / "morris.png").stat().st_size > 0 and (tmp_path / "sobol.pdf").stat().st_size > 0
     ranking = pd.read_csv(tmp_path / "ranking.csv")
     assert set(ranking["end"]) == {"low", "high"}
+
+
+def test_sensitivity_ranges_contain_the_configured_values():
+    """Each uncertain parameter's plausible range brackets its value in the default (calibrated)
+    configuration and lies within the schema's allowed range: a recalibration that moves a value
+    outside its range, or a typo in a key, fails here."""
+    from sim.api import compose
+    from sim.config import parameter_table
+    from sim.sensitivity import UNCERTAIN
+
+    table = {r["key"]: r for r in parameter_table(compose())}
+    for p in UNCERTAIN:
+        row = table[p.key]
+        assert p.low < row["configured"] < p.high, (p, row["configured"])
+        assert row["min"] is None or p.low >= row["min"]
+        assert row["max"] is None or p.high <= row["max"]

@@ -59,6 +59,27 @@ def test_the_default_config_is_valid_and_pre_reform():
     assert cfg.record_episodes is False
 
 
+def test_the_default_config_carries_the_calibration_and_calibration_none_the_schema_defaults():
+    """configs/calibration/pre_reform.yaml (written by experiments/calibrate.py) sets exactly the
+    calibration's free parameters; calibration=none leaves the schema defaults; an override on the
+    command line still wins over the calibration."""
+    from omegaconf import OmegaConf
+
+    from sim.calibration import CALIBRATION_CONFIG, PRIORS
+
+    fitted = OmegaConf.to_container(OmegaConf.load(CALIBRATION_CONFIG))
+    flat = {
+        f"params.{group}.{key}": value for group, values in fitted["params"].items() for key, value in values.items()
+    }
+    assert set(flat) == {p.key for p in PRIORS}
+    calibrated, schema = compose(), compose(["calibration=none"])
+    for key, value in flat.items():
+        group, name = key.split(".")[1:]
+        assert getattr(getattr(calibrated.params, group), name) == pytest.approx(value)
+        assert getattr(getattr(schema.params, group), name) == getattr(getattr(SimConfig().params, group), name)
+    assert compose(["params.satisfaction.baseline=1.25"]).params.satisfaction.baseline == 1.25
+
+
 def test_overrides_reach_the_validated_config():
     cfg = compose(
         [

@@ -126,3 +126,14 @@ def test_experiments_readme_lists_every_script():
     readme = (REPO_ROOT / "experiments" / "README.md").read_text()
     for script in sorted(Path(REPO_ROOT / "experiments").glob("*.py")):
         assert f"experiments/{script.name}" in readme
+
+
+def test_slurm_launcher_preset_composes_to_submitits_slurm_launcher():
+    """``hydra/launcher=slurm`` (configs/hydra/launcher/slurm.yaml) over any preset: submitit's
+    SLURM launcher with the shipped resources, site keys overridable. (No SLURM here to submit to:
+    submitit_local, the same plugin, runs sweeps in tests/test_sweeps.py.)"""
+    hc = hydra_config(experiment_override("policy_comparison"), "hydra/launcher=slurm", "hydra.launcher.partition=gpu")
+    launcher = hc.launcher
+    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
+    assert (launcher.cpus_per_task, launcher.mem_gb, launcher.partition) == (1, 4, "gpu")
+    assert launcher.timeout_min > 0 and launcher.array_parallelism > 0

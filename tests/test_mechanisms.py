@@ -435,6 +435,29 @@ def test_compensation_is_heavy_tailed_and_scales_with_harm_and_channel():
     assert np.median(grave) > 2.5 * median
 
 
+def test_payout_parameters_change_the_payouts_and_nothing_else():
+    """Payouts feed back into nothing: a run with other payout parameters has the same disputes,
+    violence and trust, the same payout draws, and payouts rescaled exactly as the record says.
+    (The calibration fits the payout parameters on recorded draws: sim.calibration.)"""
+    from sim.api import run
+    from sim.disputes import payout
+
+    base = ["scale=tiny", "days=200", "seed=3", "params.disputes.base_log_odds=-8"]
+    a = run([*base, "params.disputes.compensation_median_yuan=20000", "params.disputes.compensation_sigma=1.0"])
+    b = run([*base, "params.disputes.compensation_median_yuan=80000", "params.disputes.compensation_sigma=2.0"])
+    payout_keys = {"mean_compensation_yuan", "median_compensation_yuan", "max_compensation_yuan", "wall_seconds"}
+    assert {k: v for k, v in a.summary.items() if k not in payout_keys} == {
+        k: v for k, v in b.summary.items() if k not in payout_keys
+    }
+    paid_a = [d for d in a.model.disputes.all if d.compensation_yuan > 0]
+    paid_b = [d for d in b.model.disputes.all if d.compensation_yuan > 0]
+    assert len(paid_a) == len(paid_b) > 5
+    for da, db in zip(paid_a, paid_b, strict=True):
+        assert (da.payout_scale, da.payout_draw) == (db.payout_scale, db.payout_draw)
+        assert db.compensation_yuan == pytest.approx(payout(da.payout_scale, da.payout_draw, 80_000, 2.0))
+    assert b.summary["mean_compensation_yuan"] != a.summary["mean_compensation_yuan"]
+
+
 def test_litigation_share_of_new_disputes_follows_the_configured_share():
     """Without mediation, a new dispute goes straight to court with probability litigation_share."""
     model = tiny_model("params.disputes.litigation_share=0.3", "params.disputes.negotiation_share=0.5")

@@ -18,13 +18,15 @@ import pandas as pd
 import pytest
 
 from sim.collect import collect
-from sim.sweep import REPO_ROOT, experiment_override, is_complete, read_status, run_dirs
+from sim.sweep import REPO_ROOT, experiment_override, is_complete, job_dirs, read_status, run_dirs
 
 TINY = ["scale=tiny"]
 ARMS = "policies=[],[tiered_care,mediation,insurance]"
 
 
-def sweep(sweep_dir: Path, *overrides: str, launcher: str = "basic", days: int = 40, check: bool = True):
+def sweep(
+    sweep_dir: Path, *overrides: str, launcher: str = "basic", days: int = 40, seeds: str = "0,1", check: bool = True
+):
     args = [
         sys.executable,
         "-m",
@@ -33,7 +35,7 @@ def sweep(sweep_dir: Path, *overrides: str, launcher: str = "basic", days: int =
         experiment_override("quick_comparison"),
         *TINY,
         f"days={days}",
-        "seed=0,1",
+        f"seed={seeds}",
         ARMS,
         f"hydra/launcher={launcher}",
         f"hydra.sweep.dir={sweep_dir}",
@@ -46,11 +48,12 @@ def sweep(sweep_dir: Path, *overrides: str, launcher: str = "basic", days: int =
 
 
 def summaries(sweep_dir: Path) -> dict[str, dict]:
+    """Every run's summary but its wall time, by the run's directory relative to the sweep's."""
     out = {}
     for run in run_dirs(sweep_dir):
         summary = json.loads((run / "summary.json").read_text())
         summary.pop("wall_seconds")
-        out[run.name] = summary
+        out[str(run.relative_to(sweep_dir))] = summary
     return out
 
 
@@ -88,6 +91,32 @@ def test_launchers_give_identical_results(basic_sweep, tmp_path, launcher):
             pd.read_parquet(tmp_path / name / "timeseries.parquet"),
             pd.read_parquet(basic_sweep / name / "timeseries.parquet"),
         )
+
+
+def by_arm_and_seed(sweep_dir: Path) -> dict[tuple, dict]:
+    return {(tuple(s["policies"]), s["seed"]): s for s in summaries(sweep_dir).values()}
+
+
+def test_a_batch_of_seeds_in_one_job_gives_the_runs_of_those_seeds(basic_sweep, tmp_path):
+    """replicates=2 from seed 0: one job per arm runs seeds 0 and 1, each with the results it has
+    when run alone; the collector lists one row per seed; a deleted result is redone alone."""
+    sweep(tmp_path, "replicates=2", seeds="0", launcher="joblib")
+    assert len(job_dirs(tmp_path)) == 2
+    runs = run_dirs(tmp_path)
+    assert [r.name for r in runs] == ["seed=0", "seed=1", "seed=0", "seed=1"]
+    assert json.loads((tmp_path / "sweep.json").read_text())["total"] == 4
+    assert by_arm_and_seed(tmp_path) == by_arm_and_seed(basic_sweep)
+
+    results, timeseries, _ = collect(tmp_path)
+    assert len(results) == 4 and results["run_id"].is_unique and "replicates" not in results.columns
+    assert sorted(results["seed"]) == [0, 0, 1, 1] and (results["status"] == "completed").all()
+    assert len(timeseries) == 4 * 40
+
+    before = {str(r): read_status(r)["finished"] for r in runs}
+    (runs[1] / "summary.json").unlink()
+    sweep(tmp_path, "replicates=2", seeds="0", launcher="joblib")
+    after = {str(r): read_status(r)["finished"] for r in runs}
+    assert [after[k] > before[k] for k in before] == [False, True, False, False]
 
 
 def test_policy_changes_results(basic_sweep):
@@ -153,9 +182,10 @@ def test_resume_after_the_sweep_process_is_killed(tmp_path):
 
 def test_failed_run_is_recorded_and_does_not_stop_the_sweep(tmp_path):
     """An out-of-range intensity in one run: that run fails with its error, the others complete."""
-    proc = sweep(tmp_path, "policies=[insurance]", "policies.insurance.coverage=0.5,1.5", "seed=0", check=False)
+    proc = sweep(tmp_path, "policies=[insurance]", "policies.insurance.coverage=0.5,1.5", seeds="0", check=False)
     assert proc.returncode != 0
     assert "1 run(s) failed" in proc.stderr
+    assert "[sweep] 2/2 runs done (1 failed)" in proc.stderr  # progress at the end (sim.sweep.SweepCallback)
     statuses = {r.name: read_status(r) for r in run_dirs(tmp_path)}
     assert len(statuses) == 2
     failed = [s for s in statuses.values() if s["status"] == "failed"]
@@ -194,3 +224,27 @@ def test_collect_command_line(basic_sweep):
     )
     assert proc.returncode == 0, proc.stderr
     assert "4 runs" in proc.stdout and "4 completed" in proc.stdout
+
+
+def test_design_sweep_runs_each_row_over_the_seeds_as_a_plain_run_would(tmp_path):
+    """hydra/sweeper=design (sim.sweep.run_design): every design row x seed is one run whose
+    summary is that of ``sim.api.run`` with the same overrides; an empty cell keeps the default;
+    running the same design again redoes nothing."""
+    from sim.api import compose, run
+    from sim.sweep import run_design
+
+    design = pd.DataFrame({"params.violence.threshold": [0.2, 0.4], "params.disputes.base_log_odds": [-9.0, None]})
+    base = ["scale=tiny", "days=30"]
+    results = run_design(design, range(3, 5), base, tmp_path)
+    assert list(zip(results["point"], results["seed"], strict=True)) == [(0, 3), (0, 4), (1, 3), (1, 4)]
+    assert list(results["params.violence.threshold"]) == [0.2, 0.2, 0.4, 0.4]
+    default = compose(base).params.disputes.base_log_odds
+    assert list(results["params.disputes.base_log_odds"]) == [-9.0, -9.0, default, default]
+    alone = run([*base, "params.violence.threshold=0.4", "seed=4"]).summary
+    row = results[(results["point"] == 1) & (results["seed"] == 4)].iloc[0]
+    assert row["disputes_per_hospital_year"] == alone["disputes_per_hospital_year"]
+    assert row["mean_trust"] == alone["mean_trust"]
+
+    finished = {str(r): read_status(r)["finished"] for r in run_dirs(tmp_path)}
+    run_design(design, range(3, 5), base, tmp_path)
+    assert {str(r): read_status(r)["finished"] for r in run_dirs(tmp_path)} == finished

@@ -1,0 +1,62 @@
+"""A Hydra sweeper for experimental designs: ``hydra/sweeper=design``.
+
+Hydra's basic sweeper runs the Cartesian product of its swept values. Sampling designs (a
+Sobol or Morris sample for sensitivity analysis, the parameter sets of an ABC calibration) are
+instead a table: one row per point, one column per config key. This sweeper runs every row of
+such a table, crossed with whatever the command line sweeps as usual (seeds, scales), through
+the configured launcher, so that a design runs on the local cores (joblib), on SLURM (submitit)
+or on Ray exactly like any other sweep, resumably (``sim.sweep``).
+
+    python -m sim.sweep -m hydra/sweeper=design hydra.sweeper.design=design.csv 'seed=range(0,3)'
+
+The design is a CSV file whose header names config keys (``params.violence.threshold``) and
+whose cells are override values; an empty cell leaves that key at its configured value. Jobs
+are numbered row by row (row ``r``, combination ``c`` of the other sweeps: job ``r x C + c``).
+"""
+
+# No ``from __future__ import annotations``: OmegaConf reads the schema's annotations at run time,
+# while Hydra's plugin scan imports this module. Optional[...] for the same reason (OmegaConf 2.3).
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.config_store import ConfigStore
+
+
+@dataclass
+class DesignSweeperConf:
+    _target_: str = "hydra_plugins.sim_design_sweeper.design_sweeper.DesignSweeper"
+    design: Optional[str] = None  # noqa: UP045 -- the CSV file of the design (required)
+    max_batch_size: Optional[int] = None  # noqa: UP045
+    params: Optional[dict[str, str]] = None  # noqa: UP045
+
+
+ConfigStore.instance().store(group="hydra/sweeper", name="design", node=DesignSweeperConf, provider="sim")
+
+
+def read_design(path) -> list[list[str]]:
+    """The override strings of each row of a design CSV (empty cells are left out)."""
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return [[f"{key}={value}" for key, value in row.items() if value not in (None, "")] for row in rows]
+
+
+class DesignSweeper(BasicSweeper):
+    """Every row of ``design`` x the product of the other swept values (as the basic sweeper)."""
+
+    def __init__(self, design=None, max_batch_size=None, params=None) -> None:
+        super().__init__(max_batch_size=max_batch_size, params=params)
+        if not design:
+            raise ValueError("hydra/sweeper=design needs hydra.sweeper.design=<design CSV file>")
+        if not Path(design).is_file():
+            raise FileNotFoundError(f"hydra.sweeper.design: no such file {design!r}")
+        self.design = design
+
+    def split_arguments(self, overrides, max_batch_size):  # called by BasicSweeper.sweep
+        (combinations,) = BasicSweeper.split_arguments(overrides, None)
+        jobs = [[*row, *combination] for row in read_design(self.design) for combination in combinations]
+        if max_batch_size is None:
+            return [jobs]
+        return list(BasicSweeper.split_overrides_to_chunks(jobs, max_batch_size))
