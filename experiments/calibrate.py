@@ -1,12 +1,15 @@
 """Calibrate the pre-reform baseline (ABC), then check it over 10 seeds at the default scale.
 
-    python experiments/calibrate.py --write-config --write-docs  # full: APMC, 256 sets x 2 seeds (~1.5 h)
-    python experiments/calibrate.py --cheap                      # a minute: tiny scale, 16 sets, 1 seed, 2 generations
+    python experiments/calibrate.py --write-config --write-docs  # full: 256 + 128 + 64/generation sets x 2 seeds,
+                                                                 # then 8 candidates x 20 seeds (~40 min, 2 cores)
+    python experiments/calibrate.py --cheap                      # a minute: tiny scale, 32 + 16 sets, 1 seed
     python experiments/calibrate.py --skip-abc                   # the predictive check of the configured default
 
-Writes into --out (default outputs/calibration): generations.csv (tolerance, acceptance and
+Writes into --out (default outputs/calibration): wave_1.parquet (the history-matching wave's
+sets and statistics), emulator.csv (its fit per statistic), generations.csv (tolerance, acceptance and
 sets simulated per generation), population_<g>.parquet (each generation's kept sets with their
-statistics, distances and weights), posterior.csv (the last generation's), predictive_check.csv
+statistics, distances and weights), posterior.csv (the last generation's), selection.csv (the
+candidates of the point estimate, best first), predictive_check.csv
 (the fitted values over seeds 0..9, out of sample), fitted.yaml and report.md; the runs
 themselves in runs/ (re-running resumes: complete runs are skipped). Runs go through Hydra's
 launchers: local cores by default, a cluster with e.g.
@@ -26,8 +29,11 @@ import pandas as pd
 from sim.calibration import (
     ABC_SEED_OFFSET,
     CALIBRATION_CONFIG,
+    DYNAMIC_TARGETS,
     PRIORS,
+    SELECTION_SEED_OFFSET,
     TARGETS,
+    DynamicsFit,
     Generation,
     calibrate_dynamics,
     calibrate_payouts,
@@ -82,18 +88,64 @@ def check_table(check: pd.DataFrame) -> list[str]:
     ]
 
 
-def report(generations: list[Generation], payouts: Generation, check: pd.DataFrame, settings: dict, wall: float) -> str:
+def emulator_table(fit: DynamicsFit) -> pd.DataFrame:
+    e = fit.emulator
+    return pd.DataFrame(
+        {"statistic": [t.key for t in e.targets], "r_squared": e.r_squared, "residual_sd_log": e.residual_sd}
+    )
+
+
+def _selection_section(fit: DynamicsFit, settings: dict) -> list[str]:
+    if fit.selection is None or fit.selection.empty:
+        return ["The dynamics' fitted values are the posterior means (no point-estimate selection).", ""]
+    sel = fit.selection
+    keys = [p.key.rsplit(".", 1)[-1] for p in fit.generations[-1].priors]
+    stats = [t.key for t in DYNAMIC_TARGETS]
+    return [
+        "## Point estimate of the dynamics",
+        "",
+        "A set of the posterior, not its mean (why: `sim.calibration.choose_point`). A local emulator",
+        "trained on every set APMC simulated ranked the posterior's sets; the "
+        f"{len(sel)} it predicted closest to the targets",
+        f"ran again over {settings['selection seeds']} fresh seeds (from {SELECTION_SEED_OFFSET}), and the first row,",
+        "closest there, is the default. Distances as in the ABC (RMS of errors in tolerance units).",
+        "",
+        "| " + " | ".join([*keys, "emulated", "ABC", *stats, "distance"]) + " |",
+        "|" + "---|" * (len(keys) + len(stats) + 3),
+        *[
+            "| "
+            + " | ".join(
+                [
+                    *[f"{r[p.key]:.4g}" for p in fit.generations[-1].priors],
+                    f"{r.emulated_distance:.3f}",
+                    f"{r.abc_distance:.3f}",
+                    *[f"{r[k]:.4g}" for k in stats],
+                    f"{r.distance:.3f}",
+                ]
+            )
+            + " |"
+            for _, r in sel.iterrows()
+        ],
+        "",
+    ]
+
+
+def report(fit: DynamicsFit, payouts: Generation, check: pd.DataFrame, settings: dict, wall: float) -> str:
+    generations = fit.generations
     table = generations_table(generations)
     final = generations[-1]
     lines = [
         "# Calibration of the pre-reform baseline",
         "",
         "Produced by `python experiments/calibrate.py --write-config --write-docs` (method and choices:",
-        "`sim/calibration.py`), in two stages: the parameters of the dynamics by adaptive population",
-        "Monte Carlo ABC (Lenormand et al. 2013) on simulations; the payout parameters, which feed back",
+        "`sim/calibration.py`), in two stages: the parameters of the dynamics by history matching",
+        "(Vernon et al. 2010) then adaptive population Monte Carlo ABC (Lenormand et al. 2013) inside",
+        "the space history matching leaves plausible, on simulations; the payout parameters, which feed back",
         "into nothing, by rejection ABC on the payout draws recorded at the first stage's fit. The",
-        "fitted values (posterior means) are in `configs/calibration/pre_reform.yaml`, which the",
-        "default config loads; `calibration=none` runs the uncalibrated schema defaults.",
+        "fitted values are in `configs/calibration/pre_reform.yaml`, which the default config loads",
+        "(`calibration=none` runs the uncalibrated schema defaults): for the dynamics, the posterior's",
+        "set that reproduces the targets best over fresh seeds (see 'Point estimate'); for the payouts,",
+        "the posterior means.",
         "",
         f"Settings: {settings}; wall time {wall / 60:.1f} min.",
         "",
@@ -108,12 +160,26 @@ def report(generations: list[Generation], payouts: Generation, check: pd.DataFra
         "",
         "Priors: " + ", ".join(f"`{p.key}` {'log-' if p.log else ''}uniform" for p in PRIORS) + ".",
         "",
-        "## Stage 1: the dynamics (APMC)",
+        "## Stage 1: the dynamics",
+        "",
+        f"History matching: a first wave of {len(fit.wave)} Sobol sets over the priors trained an emulator of",
+        "each statistic (quadratic regression of its logarithm on the parameters); sets whose predicted",
+        f"statistic lies more than {settings['cutoff']} standard deviations (emulator error and tolerance",
+        f"combined) from any target are ruled out. Not ruled out: {fit.nroy_share:.1%} of the prior.",
+        "",
+        "| statistic | emulator R² | residual sd (log) |",
+        "|---|---|---|",
+        *[
+            f"| `{r.statistic}` | {r.r_squared:.3f} | {r.residual_sd_log:.3f} |"
+            for _, r in emulator_table(fit).iterrows()
+        ],
+        "",
+        "APMC inside that space (generation 0: a Sobol sample of it):",
         "",
         "| generation | sets simulated | tolerance | acceptance | best distance |",
         "|---|---|---|---|---|",
         *[
-            f"| {r.generation} | {r['sets simulated']} | {r.tolerance:.3f} | {r.acceptance:.2f} | "
+            f"| {r.generation:.0f} | {r['sets simulated']:.0f} | {r.tolerance:.3f} | {r.acceptance:.2f} | "
             f"{r['best distance']:.3f} |"
             for _, r in table.iterrows()
         ],
@@ -122,6 +188,7 @@ def report(generations: list[Generation], payouts: Generation, check: pd.DataFra
         "",
         *_posterior_table(final.posterior()),
         "",
+        *_selection_section(fit, settings),
         "## Stage 2: the payouts (rejection ABC on recorded draws)",
         "",
         f"{payouts.simulated} (median, sigma) pairs, the best {len(payouts.particles)} kept.",
@@ -143,12 +210,16 @@ def report(generations: list[Generation], payouts: Generation, check: pd.DataFra
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cheap", action="store_true", help="tiny scale, 16 sets, 1 seed, 120 days, 2 generations")
-    ap.add_argument("--population-power2", type=int, default=8, help="2**k parameter sets (default 256)")
+    ap.add_argument("--cheap", action="store_true", help="tiny scale, 32 + 16 sets, 1 seed, 120 days, 2 generations")
+    ap.add_argument("--wave-power2", type=int, default=8, help="2**k sets in the history-matching wave (default 256)")
+    ap.add_argument("--cutoff", type=float, default=3.0, help="implausibility above which sets are ruled out")
+    ap.add_argument("--population-power2", type=int, default=7, help="2**k sets in the APMC population (default 128)")
     ap.add_argument("--alpha", type=float, default=0.5, help="share of the population kept each generation")
     ap.add_argument("--min-acceptance", type=float, default=0.1, help="stop when fewer new sets are accepted")
-    ap.add_argument("--max-generations", type=int, default=12)
+    ap.add_argument("--max-generations", type=int, default=10)
     ap.add_argument("--seeds", type=int, default=2, help="replicate seeds per set")
+    ap.add_argument("--candidates", type=int, default=8, help="posterior sets compared for the point estimate")
+    ap.add_argument("--selection-seeds", type=int, default=20, help="fresh seeds the candidates run over")
     ap.add_argument("--payout-seeds", type=int, default=10, help="runs recording payout draws (stage 2)")
     ap.add_argument("--check-seeds", type=int, default=10, help="seeds of the predictive check")
     ap.add_argument("--scale", default="default")
@@ -160,8 +231,8 @@ def main(argv=None) -> None:
     ap.add_argument("--skip-abc", action="store_true", help="only the predictive check of the configured default")
     args = ap.parse_args(argv)
     if args.cheap:
-        args.population_power2, args.seeds, args.check_seeds, args.max_generations = 4, 1, 2, 2
-        args.payout_seeds = 2
+        args.wave_power2, args.population_power2, args.seeds, args.check_seeds, args.max_generations = 5, 4, 1, 2, 2
+        args.payout_seeds, args.candidates, args.selection_seeds = 2, 2, 1
         args.scale, args.days = "tiny", 120
     base = [f"scale={args.scale}", f"days={args.days}"]
     check_seeds = range(args.check_seeds)
@@ -177,24 +248,49 @@ def main(argv=None) -> None:
 
     seeds = range(ABC_SEED_OFFSET, ABC_SEED_OFFSET + args.seeds)
     options = {"alpha": args.alpha, "min_acceptance": args.min_acceptance, "max_generations": args.max_generations}
-    generations = calibrate_dynamics(args.population_power2, seeds, base, launcher, runs_dir=runs, **options)
+    # the fit starts from the schema defaults, not from an earlier calibration
+    fit = calibrate_dynamics(
+        args.population_power2,
+        seeds,
+        [*base, "calibration=none"],
+        launcher,
+        runs,
+        args.wave_power2,
+        args.cutoff,
+        args.candidates,
+        range(SELECTION_SEED_OFFSET, SELECTION_SEED_OFFSET + args.selection_seeds),
+        **options,
+    )
+    fit.wave.to_parquet(args.out / "wave_1.parquet")
+    emulator_table(fit).to_csv(args.out / "emulator.csv", index=False)
+    print(emulator_table(fit).to_string(index=False), f"\nnot ruled out: {fit.nroy_share:.1%} of the prior")
+    generations = fit.generations
     table = generations_table(generations)
     table.to_csv(args.out / "generations.csv", index=False)
     print(table.to_string(index=False))
     for g, generation in enumerate(generations):
         generation.particles.to_parquet(args.out / f"population_{g}.parquet")
-    dynamics = generations[-1].fitted()
+    if fit.selection is not None:
+        fit.selection.to_csv(args.out / "selection.csv", index=False)
+        print(fit.selection.to_string())
+    dynamics = fit.fitted()
     payout_seeds = range(ABC_SEED_OFFSET, ABC_SEED_OFFSET + args.payout_seeds)
-    payouts = calibrate_payouts(recorded_payouts([*base, *overrides_for(dynamics)], payout_seeds, args.jobs))
+    payouts = calibrate_payouts(
+        recorded_payouts([*base, "calibration=none", *overrides_for(dynamics)], payout_seeds, args.jobs)
+    )
     payouts.particles.to_parquet(args.out / "payouts.parquet")
     posterior = pd.concat([generations[-1].posterior(), payouts.posterior()])
     posterior.to_csv(args.out / "posterior.csv")
     print(posterior[["prior_low", "prior_high", "mean", "q05", "q95"]].to_string())
     fitted = {**dynamics, **payouts.fitted()}
     settings = {
+        "wave": 2**args.wave_power2,
+        "cutoff": args.cutoff,
         "population": 2**args.population_power2,
         "kept share": args.alpha,
         "seeds per set": args.seeds,
+        "candidates": args.candidates,
+        "selection seeds": args.selection_seeds,
         "payout seeds": args.payout_seeds,
         "generations": len(generations),
         "scale": args.scale,
@@ -203,11 +299,13 @@ def main(argv=None) -> None:
     }
     yaml_text = config_yaml(fitted, note=f"Settings: {settings}")
     (args.out / "fitted.yaml").write_text(yaml_text)
-    check = predictive_check(base, check_seeds, launcher, theta=fitted, sweep_dir=runs / "predictive_check")
+    check = predictive_check(
+        [*base, "calibration=none"], check_seeds, launcher, theta=fitted, sweep_dir=runs / "predictive_check"
+    )
     check.attrs["seeds"] = list(check_seeds)
     check.to_csv(args.out / "predictive_check.csv", index=False)
     print("\n".join(check_table(check)))
-    text = report(generations, payouts, check, settings, time.perf_counter() - started)
+    text = report(fit, payouts, check, settings, time.perf_counter() - started)
     (args.out / "report.md").write_text(text)
     if args.write_config:
         CALIBRATION_CONFIG.write_text(yaml_text)

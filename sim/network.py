@@ -38,10 +38,16 @@ def small_world(n: int, mean_degree: int, rewiring: float, rng: np.random.Genera
 
 
 def row_normalised(adjacency: sp.csr_matrix) -> sp.csr_matrix:
-    """Each row sums to 1 (a resident's contacts weigh equally); isolated rows stay zero."""
+    """Each row sums to 1: a resident's contacts weigh equally, and a resident without contacts
+    weighs only themself (so DeGroot averaging leaves their trust where it is instead of pulling
+    it towards 0)."""
     degree = np.asarray(adjacency.sum(axis=1)).ravel()
     inverse = np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)
-    return sp.diags(inverse.astype(np.float32)) @ adjacency
+    weights = sp.diags(inverse.astype(np.float32)) @ adjacency
+    isolated = (degree == 0).astype(np.float32)
+    if isolated.any():
+        weights = (weights + sp.diags(isolated)).tocsr()
+    return weights
 
 
 def to_networkx(adjacency: sp.csr_matrix) -> nx.Graph:

@@ -227,14 +227,16 @@ class ReferencePatient(Patient):
         self.heard = [0.0, 0.0]
 
     def look_at_contacts(self) -> None:
-        """DeGroot, first half: the mean trust of one's contacts (0 without contacts, like the
-        engine's row-normalised product)."""
+        """DeGroot, first half: the mean trust of one's contacts (one's own without contacts, like
+        the engine's row-normalised weights)."""
         n = len(self.contacts)
         if n:
             self.contacts_mean = (
                 sum(c.trust for c in self.contacts) / n,
                 sum(c.trust_primary for c in self.contacts) / n,
             )
+        else:
+            self.contacts_mean = (self.trust, self.trust_primary)
 
     def average_trust(self) -> None:
         """DeGroot, second half (see :func:`sim.trust.degroot`): t <- (1 - mu) t + mu mean(contacts)."""

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from sim.calibration import (
+    DYNAMIC_TARGETS,
     PAYOUT_TARGETS,
     PRIORS,
     TARGETS,
@@ -18,7 +19,10 @@ from sim.calibration import (
     Target,
     apmc,
     calibrate_payouts,
+    choose_point,
     distance,
+    fit_emulator,
+    not_ruled_out,
     payout_statistics,
     sobol_prior_sample,
 )
@@ -79,6 +83,76 @@ def test_apmc_recovers_a_known_posterior():
     assert post.loc["a", "q05"] < 3.0 < post.loc["a", "q95"]
 
 
+def test_history_matching_rules_out_the_implausible_and_keeps_the_truth():
+    """A toy simulator whose log statistics are quadratic in the parameters (plus seed noise of
+    sd 0.02): the emulator recovers it (R² near 1, residual sd near the noise), the NROY space
+    keeps the true parameters (x = 3, y = 8 at a = 3, b = 5), rules out far ones, and APMC
+    restricted to it finds the same posterior as over the whole prior."""
+    rng = np.random.default_rng(3)
+
+    def simulate(frame):
+        a, b = frame["a"].to_numpy(), frame["b"].to_numpy()
+        noise = rng.normal(0.0, 0.02, size=(2, len(frame)))
+        return pd.DataFrame({"x": np.exp(np.log(a) + noise[0]), "y": (a + b) * np.exp(noise[1])})
+
+    priors = (Prior("a", 1.0, 10.0, "x", log=True), Prior("b", 0.5, 20.0, "y - x"))
+    targets = (Target("x", 3.0, 0.05, "toy"), Target("y", 8.0, 0.05, "toy"))
+    wave = pd.DataFrame(sobol_prior_sample(6, priors))
+    wave = pd.concat([wave, simulate(wave)], axis=1)
+    emulator = fit_emulator(wave, priors, targets)
+    # x is exactly log-linear; log(a + b) is only approximately quadratic
+    assert emulator.r_squared[0] > 0.99 and emulator.residual_sd[0] == pytest.approx(0.02, rel=0.3)
+    assert emulator.r_squared[1] > 0.95
+    truth = pd.DataFrame([{"a": 3.0, "b": 5.0}, {"a": 9.0, "b": 15.0}, {"a": 1.2, "b": 1.0}])
+    inside = emulator.implausibility(truth).max(axis=1) < 3.0
+    assert list(inside) == [True, False, False]
+    nroy, share = not_ruled_out(emulator, n_power2=12)
+    assert 0.0 < share < 0.2 and len(nroy) == pytest.approx(share * 2**12)
+
+    def simulate_sets(thetas, generation):
+        return simulate(pd.DataFrame(thetas))
+
+    generations = apmc(
+        simulate_sets,
+        priors,
+        targets,
+        population_power2=6,
+        min_acceptance=0.02,
+        initial=nroy.head(64).to_dict("records"),
+        inside=lambda frame: emulator.implausibility(frame).max(axis=1) < 3.0,
+    )
+    fitted = generations[-1].fitted()
+    assert fitted["a"] == pytest.approx(3.0, rel=0.05) and fitted["b"] == pytest.approx(5.0, rel=0.1)
+    for g in generations:  # every set the APMC kept lies in the NROY space
+        assert (emulator.implausibility(g.particles).max(axis=1) < 3.0).all()
+
+
+def test_the_point_estimate_lies_on_a_curved_posterior_ridge_where_the_mean_does_not():
+    """A toy whose one statistic x = exp(a b / 10) (target at a b = 9, noise sd 2 %) leaves a
+    hyperbola of equally good sets: the posterior mean of (a, b) lies far off it, the point chosen
+    among the posterior's sets lies on it (within the 5 % tolerance, re-simulated over fresh
+    noise); the candidates are posterior sets, best first. (log x is quadratic in (a, b), so the
+    emulator is exact up to the noise.)"""
+    rng = np.random.default_rng(5)
+
+    def toy(thetas):
+        frame = pd.DataFrame(thetas)
+        return pd.DataFrame({"x": np.exp(frame["a"] * frame["b"] / 10 + rng.normal(0.0, 0.02, len(frame)))})
+
+    priors = (Prior("a", 0.5, 20.0, "x"), Prior("b", 0.5, 20.0, "x"))
+    targets = (Target("x", np.exp(0.9), 0.05, "toy"),)
+    generations = apmc(lambda thetas, g: toy(thetas), priors, targets, 7, min_acceptance=0.05, max_generations=6)
+    mean = generations[-1].fitted()
+    mean_error = abs(mean["a"] * mean["b"] / 9.0 - 1)
+    selection = choose_point(generations, toy, n_candidates=4, targets=targets)
+    assert len(selection) == 4 and selection["distance"].is_monotonic_increasing
+    assert np.isfinite(selection["emulated_distance"]).all()  # 7 generations of sets: enough for an emulator
+    best = selection.iloc[0]
+    assert abs(best["a"] * best["b"] / 9.0 - 1) < 0.05 and mean_error > 0.5
+    particles = generations[-1].particles
+    assert ((particles["a"] == best["a"]) & (particles["b"] == best["b"])).any()
+
+
 def test_payout_stage_fits_the_payout_targets_on_recorded_draws():
     """Stage 2 on synthetic records (ten runs of 150 payouts): the payout statistics follow
     median x scale x exp(sigma x draw) exactly, and the fitted pair reproduces the targets."""
@@ -98,6 +172,10 @@ def test_payout_stage_fits_the_payout_targets_on_recorded_draws():
 def test_calibration_script_minimal(tmp_path):
     _script("calibrate").main(
         [
+            "--wave-power2",
+            "5",
+            "--cutoff",
+            "10",
             "--population-power2",
             "3",
             "--max-generations",
@@ -129,6 +207,8 @@ def test_calibration_script_minimal(tmp_path):
         population = pd.read_parquet(tmp_path / f"population_{g}.parquet")
         assert len(population) == 4 and np.isfinite(population["distance"]).all()
     assert len(pd.read_parquet(tmp_path / "payouts.parquet")) >= 10  # stage 2's kept pairs
+    assert len(pd.read_parquet(tmp_path / "wave_1.parquet")) == 32  # the history-matching wave
+    assert list(pd.read_csv(tmp_path / "emulator.csv")["statistic"]) == [t.key for t in DYNAMIC_TARGETS]
     check = pd.read_csv(tmp_path / "predictive_check.csv")
     assert list(check["target"]) == [t.key for t in TARGETS]
     fitted = (tmp_path / "fitted.yaml").read_text()

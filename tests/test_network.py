@@ -62,6 +62,21 @@ def test_row_normalised_weights_sum_to_one(world):
     np.testing.assert_allclose(np.asarray(weights.sum(axis=1)).ravel(), 1.0, rtol=1e-5)
 
 
+def test_degroot_leaves_a_resident_without_contacts_alone():
+    """Residents 3 and 4 have no contacts: averaging keeps their trust; the others' rows sum to 1."""
+    import scipy.sparse as sp
+
+    from sim.trust import degroot
+
+    adjacency = sp.csr_matrix(np.array([[0, 1, 1, 0, 0], [1, 0, 1, 0, 0], [1, 1, 0, 0, 0], [0] * 5, [0] * 5], float))
+    weights = row_normalised(adjacency)
+    np.testing.assert_allclose(np.asarray(weights.sum(axis=1)).ravel(), 1.0)
+    trust = np.array([0.2, 0.4, 0.6, 0.9, 0.1])
+    degroot(trust, weights, 0.5)
+    np.testing.assert_allclose(trust[3:], [0.9, 0.1])
+    np.testing.assert_allclose(trust[0], 0.5 * 0.2 + 0.5 * 0.5)
+
+
 def test_the_models_network_as_networkx():
     model = tiny_model()
     graph = model.graph
