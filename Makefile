@@ -27,10 +27,10 @@ test: $(STAMP)  ## the whole test suite
 bench: $(STAMP)  ## benchmark table (patient-days/s by scale, set-up, peak RSS, reference ratio, sweep speed-up); JSON in benchmarks/results/
 	$(PY) -m benchmarks.bench
 
-calibrate: $(STAMP)  ## ABC calibration of the baseline (~50 min on 2 cores): configs/calibration/pre_reform.yaml, docs/calibration.md
+calibrate: $(STAMP)  ## ABC calibration of the baseline (~70 min on 2 cores): configs/calibration/pre_reform.yaml, docs/calibration.md
 	$(PY) experiments/calibrate.py --write-config --write-docs
 
-validate: $(STAMP)  ## literature patterns not used in fitting (~10 min): docs/validation.md
+validate: $(STAMP)  ## literature patterns not used in fitting (~3 min): docs/validation.md
 	$(PY) experiments/validate.py --write-docs
 
 sensitivity: $(STAMP)  ## Morris, Sobol, policy-ranking flips (publication setting, ~2 h on 2 cores): docs/sensitivity.md

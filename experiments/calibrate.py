@@ -1,7 +1,7 @@
 """Calibrate the pre-reform baseline (ABC), then check it over 10 seeds at the default scale.
 
     python experiments/calibrate.py --write-config --write-docs  # full: 256 + 128 + 64/generation sets x 2 seeds,
-                                                                 # then 8 candidates x 20 seeds (~40 min, 2 cores)
+                                                                 # then 8 candidates x 20 seeds (~70 min, 2 cores)
     python experiments/calibrate.py --cheap                      # a minute: tiny scale, 32 + 16 sets, 1 seed
     python experiments/calibrate.py --skip-abc                   # the predictive check of the configured default
 

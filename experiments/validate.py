@@ -1,6 +1,6 @@
 """Validate the calibrated baseline against literature patterns not used in fitting.
 
-    python experiments/validate.py            # full: default scale, 10 seeds, 5 scenarios (~5 min on 2 cores)
+    python experiments/validate.py            # full: default scale, 10 seeds, 6 scenarios (~3 min on 2 cores)
     python experiments/validate.py --cheap    # tiny scale, 2 seeds, 120 days (smoke test)
 
 Writes --out/validation.csv and validation.md (copied to docs/validation.md with --write-docs).

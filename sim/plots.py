@@ -183,7 +183,9 @@ def timeseries_plot(
             ax.set_xlabel("Day")
             ax.set_title(label)
             ax.set_ylabel(unit + (f" ({window}-day mean)" if rate else ""))
-        axes[0, 0].legend(loc="best", frameon=False)
+        # one legend for all panels, below them, so that it hides no curve
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5), frameon=False)
         fig.suptitle(f"Daily trajectories: mean over seeds. {_interval_note(n_seeds, level)}", fontsize=9)
         return save(fig, path)
 

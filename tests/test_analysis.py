@@ -216,6 +216,26 @@ def test_calibration_script_minimal(tmp_path):
     assert "Posterior-predictive check" in (tmp_path / "report.md").read_text()
 
 
+def test_court_after_mediation_counts_only_ended_mediations():
+    """Four mediated disputes: one agreed in mediation, one went on to court, one left
+    unresolved after it, one still in mediation (not counted); one never mediated (not counted)."""
+    from sim.disputes import Dispute
+    from sim.validation import court_after_mediation_share
+
+    def dispute(channels, closed):
+        return Dispute(0, 0, 0, 0, 1, 0, 0.5, 0.5, channels=channels, closed_day=closed)
+
+    disputes = [
+        dispute(["mediation"], 90),
+        dispute(["negotiation", "mediation", "litigation"], None),
+        dispute(["mediation", "none"], None),
+        dispute(["mediation"], None),
+        dispute(["litigation"], 300),
+    ]
+    assert court_after_mediation_share(disputes) == pytest.approx(1 / 3)
+    assert np.isnan(court_after_mediation_share(disputes[-2:]))
+
+
 def test_validation_script_minimal(tmp_path):
     _script("validate").main(["--seeds", "2", "--scale", "tiny", "--days", "60", "--jobs", "1", "--out", str(tmp_path)])
     table = pd.read_csv(tmp_path / "validation.csv")
