@@ -22,7 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from sim.sensitivity import OUTPUTS, morris, ranking_flips, seed_noise, sobol, top_parameters
+from sim.sensitivity import OUTPUTS, morris, ranking_flips, ranking_stability, seed_noise, sobol, top_parameters
 from sim.sweep import add_launcher_arguments, launcher_overrides
 
 
@@ -58,6 +58,39 @@ def plot_sobol(table, path: Path) -> None:
     plt.close(fig)
 
 
+def findings(morris_table, noise, sobol_table, stability) -> list[str]:
+    """The findings, computed from the tables (so that they stay true when the analysis is rerun)."""
+    lines = ["## Findings", ""]
+    for out in OUTPUTS:
+        t = morris_table[morris_table.output == out].nlargest(3, "mu_star")
+        top = ", ".join(f"`{p.split('.')[-1]}` ({v:.3g})" for p, v in zip(t.parameter, t.mu_star, strict=True))
+        above = int((morris_table[morris_table.output == out].mu_star > noise[out]).sum())
+        lines.append(
+            f"- **{out}**: largest mu* {top}; {above} of {len(morris_table[morris_table.output == out])} "
+            f"parameters above the seed noise ({noise[out]:.3g})."
+        )
+    for out in OUTPUTS:
+        t = sobol_table[sobol_table.output == out]
+        drivers = ", ".join(
+            f"`{p.split('.')[-1]}` (ST {v:.2f})" for p, v in zip(t.parameter, t.ST, strict=True) if v > 0.1
+        )
+        lines.append(
+            f"- Sobol, **{out}**: total effects above 0.1: {drivers or 'none'}; first-order indices sum to "
+            f"{t.S1.sum():.2f} (the rest is interactions)."
+        )
+    flips = stability[~stability.same_top3]
+    lines.append(
+        "- Policy ranking (effect on disputes): "
+        + (
+            "the top three change within the range of " + ", ".join(f"`{p.split('.')[-1]}`" for p in flips.parameter)
+            if len(flips)
+            else "the top three stay the same at both ends of every range tested"
+        )
+        + f"; Spearman's rho between the ends {stability.spearman_rho.min():.2f} to {stability.spearman_rho.max():.2f}."
+    )
+    return [*lines, ""]
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cheap", action="store_true")
@@ -89,6 +122,8 @@ def main(argv=None) -> None:
     plot_sobol(s, args.out / "sobol")
     r = ranking_flips(top[: min(3, len(top))], seeds, base, launcher, runs / "ranking")
     r.drop(columns=["ranking"]).to_csv(args.out / "ranking.csv", index=False)
+    stability = ranking_stability(r)
+    stability.to_csv(args.out / "ranking_stability.csv", index=False)
     lines = [
         "# Sensitivity analysis",
         "",
@@ -99,6 +134,7 @@ def main(argv=None) -> None:
         "",
         "Seed noise (sd over seeds at the default point): " + ", ".join(f"{k} {v:.3g}" for k, v in noise.items()),
         "",
+        *findings(m, noise, s, stability),
         "## Morris screening (top 8 per output by mu*)",
         "",
         "![Morris](img/morris.png)",
@@ -137,6 +173,19 @@ def main(argv=None) -> None:
     ]
     for _, row in r.iterrows():
         lines.append(f"| `{row.parameter}` | {row.end} | {row.ranking_top3} |")
+    lines += [
+        "",
+        "Between the two ends of each range: Spearman's rho of the ten policies' effects, whether the top three",
+        "stay the same, and the policies whose rank moves by three places or more.",
+        "",
+        "| parameter | rho | same top three | moved by 3+ |",
+        "|---|---|---|---|",
+        *[
+            f"| `{row.parameter}` | {row.spearman_rho:.2f} | {'yes' if row.same_top3 else 'no'} | "
+            f"{row.moved_3_or_more or '-'} |"
+            for _, row in stability.iterrows()
+        ],
+    ]
     text = "\n".join(lines) + "\n"
     (args.out / "sensitivity.md").write_text(text)
     if args.write_docs:

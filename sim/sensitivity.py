@@ -200,3 +200,28 @@ def ranking_flips(
     table = pd.DataFrame(rows)
     table["ranking_top3"] = table["ranking"].map(lambda r: ", ".join(r[:3]))
     return table
+
+
+def ranking_stability(table: pd.DataFrame) -> pd.DataFrame:
+    """Per parameter of :func:`ranking_flips`' table: does the policy ranking flip between the low
+    and the high end of its range? Spearman's rho between the two ends' effects of the ten
+    policies, whether the top three are the same (as a set), and the policies whose rank moves
+    by three places or more."""
+    from scipy.stats import spearmanr
+
+    columns = [f"effect_{p}" for p in POLICY_NAMES]
+    rows = []
+    for name, group in table.groupby("parameter", sort=False):
+        ends = group.set_index("end")
+        low, high = ends.loc["low", columns].to_numpy(float), ends.loc["high", columns].to_numpy(float)
+        rank_low, rank_high = low.argsort().argsort(), high.argsort().argsort()
+        moved = [p for p, a, b in zip(POLICY_NAMES, rank_low, rank_high, strict=True) if abs(int(a) - int(b)) >= 3]
+        rows.append(
+            {
+                "parameter": name,
+                "spearman_rho": float(spearmanr(low, high).statistic),
+                "same_top3": set(np.array(POLICY_NAMES)[rank_low < 3]) == set(np.array(POLICY_NAMES)[rank_high < 3]),
+                "moved_3_or_more": ", ".join(moved),
+            }
+        )
+    return pd.DataFrame(rows)

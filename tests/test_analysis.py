@@ -273,6 +273,29 @@ def test_sensitivity_script_minimal(tmp_path):
     assert (tmp_path / "morris.png").stat().st_size > 0 and (tmp_path / "sobol.pdf").stat().st_size > 0
     ranking = pd.read_csv(tmp_path / "ranking.csv")
     assert set(ranking["end"]) == {"low", "high"}
+    stability = pd.read_csv(tmp_path / "ranking_stability.csv")
+    assert len(stability) == 1 and stability["spearman_rho"].between(-1, 1).all()
+    assert "## Findings" in (tmp_path / "sensitivity.md").read_text()
+
+
+def test_ranking_stability_sees_a_flip_and_a_steady_ranking():
+    """Parameter a: the same effects at both ends (rho 1, same top three, nothing moves); parameter
+    b: the order reversed at the high end (rho -1, the top three change, the extremes move)."""
+    from sim.config import POLICY_NAMES
+    from sim.sensitivity import ranking_stability
+
+    effects = -np.arange(len(POLICY_NAMES), 0, -1.0)  # the first policy reduces disputes most
+    rows = []
+    for name, high in (("a", effects), ("b", effects[::-1])):
+        for end, values in (("low", effects), ("high", high)):
+            rows.append(
+                {"parameter": name, "end": end, **{f"effect_{p}": v for p, v in zip(POLICY_NAMES, values, strict=True)}}
+            )
+    table = ranking_stability(pd.DataFrame(rows)).set_index("parameter")
+    assert table.loc["a", "spearman_rho"] == pytest.approx(1.0) and table.loc["a", "same_top3"]
+    assert table.loc["a", "moved_3_or_more"] == ""
+    assert table.loc["b", "spearman_rho"] == pytest.approx(-1.0) and not table.loc["b", "same_top3"]
+    assert POLICY_NAMES[0] in table.loc["b", "moved_3_or_more"]
 
 
 def test_sensitivity_ranges_contain_the_configured_values():
