@@ -58,7 +58,7 @@ def plot_sobol(table, path: Path) -> None:
     plt.close(fig)
 
 
-def findings(morris_table, noise, sobol_table, stability) -> list[str]:
+def findings(morris_table, noise, sobol_table, r, stability) -> list[str]:
     """The findings, computed from the tables (so that they stay true when the analysis is rerun)."""
     lines = ["## Findings", ""]
     for out in OUTPUTS:
@@ -76,18 +76,26 @@ def findings(morris_table, noise, sobol_table, stability) -> list[str]:
         )
         lines.append(
             f"- Sobol, **{out}**: total effects above 0.1: {drivers or 'none'}; first-order indices sum to "
-            f"{t.S1.sum():.2f} (the rest is interactions)."
+            f"{t.S1.sum():.2f} (1 minus the sum is the share due to interactions; a sum above 1 is estimation error)."
         )
-    flips = stability[~stability.same_top3]
-    lines.append(
-        "- Policy ranking (effect on disputes): "
-        + (
-            "the top three change within the range of " + ", ".join(f"`{p.split('.')[-1]}`" for p in flips.parameter)
-            if len(flips)
-            else "the top three stay the same at both ends of every range tested"
+    for metric, group in stability.groupby("metric", sort=False):
+        flips = group[~group.same_top3]
+        leaders = sorted({ranking[0] for ranking in r[r.metric == metric].ranking})
+        lines.append(
+            f"- Policy ranking by effect on **{metric}**: "
+            + ("the same policy first everywhere (" if len(leaders) == 1 else "the first policy changes (")
+            + ", ".join(leaders)
+            + "); "
+            + (
+                "the top three change within the range of "
+                + ", ".join(f"`{p.split('.')[-1]}`" for p in flips.parameter)
+                if len(flips)
+                else "the top three stay the same at both ends of every range tested"
+            )
+            + f"; Spearman's rho between the ends {group.spearman_rho.min():.2f} to "
+            f"{group.spearman_rho.max():.2f} (median standard error of an effect "
+            f"{group.median_effect_se.median():.2g})."
         )
-        + f"; Spearman's rho between the ends {stability.spearman_rho.min():.2f} to {stability.spearman_rho.max():.2f}."
-    )
     return [*lines, ""]
 
 
@@ -134,7 +142,7 @@ def main(argv=None) -> None:
         "",
         "Seed noise (sd over seeds at the default point): " + ", ".join(f"{k} {v:.3g}" for k, v in noise.items()),
         "",
-        *findings(m, noise, s, stability),
+        *findings(m, noise, s, r, stability),
         "## Morris screening (top 8 per output by mu*)",
         "",
         "![Morris](img/morris.png)",
@@ -165,24 +173,29 @@ def main(argv=None) -> None:
         "",
         "## Does the policy ranking flip?",
         "",
-        "Policies ranked by their paired effect on disputes per hospital-year (most reducing first), with the",
-        "parameter at each end of its range:",
+        "The ten policies ranked by their paired effect (most reducing first) on disputes and on violent",
+        "incidents per hospital-year, with each of the three most influential parameters at the low and",
+        "the high end of its plausible range (the others at their defaults):",
         "",
-        "| parameter | end | top three |",
-        "|---|---|---|",
+        "| outcome | parameter | end | top three |",
+        "|---|---|---|---|",
     ]
     for _, row in r.iterrows():
-        lines.append(f"| `{row.parameter}` | {row.end} | {row.ranking_top3} |")
+        lines.append(f"| {row.metric} | `{row.parameter}` | {row.end} | {row.ranking_top3} |")
     lines += [
         "",
-        "Between the two ends of each range: Spearman's rho of the ten policies' effects, whether the top three",
-        "stay the same, and the policies whose rank moves by three places or more.",
+        "Between the two ends of each range: Spearman's rho of the ten policies' effects, whether the first",
+        "policy and the top three (as a set) stay the same, the policies whose rank moves by three places or",
+        "more, and the median",
+        f"standard error of an effect over the {args.seeds} seeds: policies whose effects differ by less than",
+        "about twice that can swap places by seed noise alone.",
         "",
-        "| parameter | rho | same top three | moved by 3+ |",
-        "|---|---|---|---|",
+        "| outcome | parameter | rho | same first | same top three | moved by 3+ | median SE |",
+        "|---|---|---|---|---|---|---|",
         *[
-            f"| `{row.parameter}` | {row.spearman_rho:.2f} | {'yes' if row.same_top3 else 'no'} | "
-            f"{row.moved_3_or_more or '-'} |"
+            f"| {row.metric} | `{row.parameter}` | {row.spearman_rho:.2f} | {'yes' if row.same_first else 'no'} | "
+            f"{'yes' if row.same_top3 else 'no'} | "
+            f"{row.moved_3_or_more or '-'} | {row.median_effect_se:.2g} |"
             for _, row in stability.iterrows()
         ],
     ]

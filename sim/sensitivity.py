@@ -169,14 +169,20 @@ def sobol(
     return pd.DataFrame(rows)
 
 
+RANKED = ("disputes_per_hospital_year", "violent_incidents_per_hospital_year")
+
+
 def ranking_flips(
     names: Sequence[str],
     seeds: range = range(2),
     base: Sequence[str] = (),
     launcher: Sequence[str] = LOCAL,
     sweep_dir: Path | None = None,
+    metrics: Sequence[str] = RANKED,
 ) -> pd.DataFrame:
-    """Policies ranked by the paired reduction of disputes, at each end of each parameter's range."""
+    """Policies ranked by their paired effect on each of ``metrics`` (most reducing first), at each
+    end of each parameter's range; ``se_<policy>`` is the standard error of that effect over seeds,
+    the scale below which a change of order is seed noise."""
     from sim.sweep import run_design
 
     by_key = {p.key: p for p in UNCERTAIN}
@@ -188,40 +194,59 @@ def ranking_flips(
     )
     runs = run_design(design, seeds, base, sweep_dir, launcher)
     frame = pd.DataFrame(points, columns=["parameter", "end", "arm"])
-    frame = runs[["point", "seed", "disputes_per_hospital_year"]].join(frame, on="point")
+    frame = runs[["point", "seed", *metrics]].join(frame, on="point")
     rows = []
-    for (name, end), group in frame.groupby(["parameter", "end"], sort=False):
-        pivot = group.pivot(index="seed", columns="arm", values="disputes_per_hospital_year")
-        effect = pivot[list(POLICY_NAMES)].sub(pivot[""], axis=0).mean()
-        ranking = list(effect.sort_values().index)
-        rows.append(
-            {"parameter": name, "end": end, "ranking": ranking, **{f"effect_{p}": effect[p] for p in POLICY_NAMES}}
-        )
+    for metric in metrics:
+        for (name, end), group in frame.groupby(["parameter", "end"], sort=False):
+            pivot = group.pivot(index="seed", columns="arm", values=metric)
+            paired = pivot[list(POLICY_NAMES)].sub(pivot[""], axis=0)
+            effect = paired.mean()
+            se = paired.std(ddof=1) / np.sqrt(len(paired))  # NaN with a single seed
+            rows.append(
+                {
+                    "metric": metric,
+                    "parameter": name,
+                    "end": end,
+                    "ranking": list(effect.sort_values().index),
+                    **{f"effect_{p}": effect[p] for p in POLICY_NAMES},
+                    **{f"se_{p}": se[p] for p in POLICY_NAMES},
+                }
+            )
     table = pd.DataFrame(rows)
     table["ranking_top3"] = table["ranking"].map(lambda r: ", ".join(r[:3]))
     return table
 
 
 def ranking_stability(table: pd.DataFrame) -> pd.DataFrame:
-    """Per parameter of :func:`ranking_flips`' table: does the policy ranking flip between the low
-    and the high end of its range? Spearman's rho between the two ends' effects of the ten
-    policies, whether the top three are the same (as a set), and the policies whose rank moves
-    by three places or more."""
+    """Per metric and parameter of :func:`ranking_flips`' table: does the policy ranking flip
+    between the low and the high end of the parameter's range? Spearman's rho between the two
+    ends' effects of the ten policies, whether the first policy and the top three (as a set) are the
+    same, the policies
+    whose rank moves by three places or more, and the median standard error of the effects (when
+    the table has one), against which the gaps between neighbouring policies can be read."""
     from scipy.stats import spearmanr
 
     columns = [f"effect_{p}" for p in POLICY_NAMES]
+    se_columns = [f"se_{p}" for p in POLICY_NAMES]
+    if "metric" not in table:
+        table = table.assign(metric=RANKED[0])
     rows = []
-    for name, group in table.groupby("parameter", sort=False):
+    for (metric, name), group in table.groupby(["metric", "parameter"], sort=False):
         ends = group.set_index("end")
         low, high = ends.loc["low", columns].to_numpy(float), ends.loc["high", columns].to_numpy(float)
         rank_low, rank_high = low.argsort().argsort(), high.argsort().argsort()
         moved = [p for p, a, b in zip(POLICY_NAMES, rank_low, rank_high, strict=True) if abs(int(a) - int(b)) >= 3]
+        se = np.nanmedian(ends[se_columns].to_numpy(float)) if set(se_columns) <= set(ends.columns) else np.nan
         rows.append(
             {
+                "metric": metric,
                 "parameter": name,
-                "spearman_rho": float(spearmanr(low, high).statistic),
+                # undefined (NaN) when a metric does not vary, e.g. no violence at all in a short tiny run
+                "spearman_rho": float(spearmanr(low, high).statistic) if np.ptp(low) and np.ptp(high) else np.nan,
+                "same_first": bool(np.array_equal(rank_low == 0, rank_high == 0)),
                 "same_top3": set(np.array(POLICY_NAMES)[rank_low < 3]) == set(np.array(POLICY_NAMES)[rank_high < 3]),
                 "moved_3_or_more": ", ".join(moved),
+                "median_effect_se": float(se),
             }
         )
     return pd.DataFrame(rows)
