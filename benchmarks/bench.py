@@ -18,7 +18,7 @@ Measures, each in a fresh process so that peak memory is the run's own:
 Prints a table and writes ``benchmarks/results/bench-<UTC time>.json`` (with the commit, the
 machine and the load average, so that runs can be compared over time).
 
-    python -m benchmarks.bench                 # everything (about 4 minutes on 2 cores)
+    python -m benchmarks.bench                 # everything (about 7 minutes on 2 cores)
     python -m benchmarks.bench --large-days 60 # shorter large run (the year is extrapolated)
     python -m benchmarks.bench --skip large,sweep
 """
@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365, help="days stepped at small and default")
     parser.add_argument("--large-days", type=int, default=365, help="days stepped at large (year extrapolated)")
     parser.add_argument("--reference-days", type=int, default=3)
-    parser.add_argument("--sweep-seeds", type=int, default=2, help="seeds per arm (the quick comparison has 6)")
+    parser.add_argument("--sweep-seeds", type=int, default=6, help="seeds per arm: 6, as in the quick comparison")
     parser.add_argument("--sweep-scale", default="small")
     parser.add_argument("--sweep-days", type=int, default=365)
     parser.add_argument("--workers", type=int, default=os.cpu_count())
