@@ -42,7 +42,7 @@ from sim.calibration import (
     predictive_check,
     recorded_payouts,
 )
-from sim.sweep import add_launcher_arguments, launcher_overrides
+from sim.sweep import add_launcher_arguments, check_run_overrides, in_range, launcher_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -211,17 +211,29 @@ def report(fit: DynamicsFit, payouts: Generation, check: pd.DataFrame, settings:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cheap", action="store_true", help="tiny scale, 32 + 16 sets, 1 seed, 120 days, 2 generations")
-    ap.add_argument("--wave-power2", type=int, default=8, help="2**k sets in the history-matching wave (default 256)")
-    ap.add_argument("--cutoff", type=float, default=3.0, help="implausibility above which sets are ruled out")
-    ap.add_argument("--population-power2", type=int, default=7, help="2**k sets in the APMC population (default 128)")
-    ap.add_argument("--alpha", type=float, default=0.5, help="share of the population kept each generation")
-    ap.add_argument("--min-acceptance", type=float, default=0.1, help="stop when fewer new sets are accepted")
-    ap.add_argument("--max-generations", type=int, default=10)
-    ap.add_argument("--seeds", type=int, default=2, help="replicate seeds per set")
-    ap.add_argument("--candidates", type=int, default=8, help="posterior sets compared for the point estimate")
-    ap.add_argument("--selection-seeds", type=int, default=20, help="fresh seeds the candidates run over")
-    ap.add_argument("--payout-seeds", type=int, default=10, help="runs recording payout draws (stage 2)")
-    ap.add_argument("--check-seeds", type=int, default=10, help="seeds of the predictive check")
+    ap.add_argument(
+        "--wave-power2", type=in_range(int, 2), default=8, help="2**k sets in the history-matching wave (default 256)"
+    )
+    ap.add_argument(
+        "--cutoff", type=in_range(float, 0.5), default=3.0, help="implausibility above which sets are ruled out"
+    )
+    ap.add_argument(
+        "--population-power2", type=in_range(int, 2), default=7, help="2**k sets in the APMC population (default 128)"
+    )
+    ap.add_argument(
+        "--alpha", type=in_range(float, 0.05, 0.95), default=0.5, help="share of the population kept each generation"
+    )
+    ap.add_argument(
+        "--min-acceptance", type=in_range(float, 0.0, 1.0), default=0.1, help="stop when fewer new sets are accepted"
+    )
+    ap.add_argument("--max-generations", type=in_range(int, 1), default=10)
+    ap.add_argument("--seeds", type=in_range(int, 1), default=2, help="replicate seeds per set")
+    ap.add_argument(
+        "--candidates", type=in_range(int, 0), default=8, help="posterior sets compared for the point estimate"
+    )
+    ap.add_argument("--selection-seeds", type=in_range(int, 1), default=20, help="fresh seeds the candidates run over")
+    ap.add_argument("--payout-seeds", type=in_range(int, 1), default=10, help="runs recording payout draws (stage 2)")
+    ap.add_argument("--check-seeds", type=in_range(int, 2), default=10, help="seeds of the predictive check")
     ap.add_argument("--scale", default="default")
     ap.add_argument("--days", type=int, default=365)
     add_launcher_arguments(ap)
@@ -235,6 +247,7 @@ def main(argv=None) -> None:
         args.payout_seeds, args.candidates, args.selection_seeds = 2, 2, 1
         args.scale, args.days = "tiny", 120
     base = [f"scale={args.scale}", f"days={args.days}"]
+    check_run_overrides(ap, base)
     check_seeds = range(args.check_seeds)
     launcher = launcher_overrides(args)
     runs = args.out / "runs"  # every run's files, so that an interrupted calibration resumes

@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from sim.sensitivity import OUTPUTS, morris, ranking_flips, ranking_stability, seed_noise, sobol, top_parameters
-from sim.sweep import add_launcher_arguments, launcher_overrides
+from sim.sweep import add_launcher_arguments, check_run_overrides, in_range, launcher_overrides
 
 
 def plot_morris(table, noise, path: Path) -> None:
@@ -104,17 +104,20 @@ def main(argv=None) -> None:
     ap.add_argument("--cheap", action="store_true")
     ap.add_argument("--scale", default="small")
     ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--trajectories", type=int, default=20)
-    ap.add_argument("--sobol-samples", type=int, default=128, help="Saltelli base sample (power of 2)")
-    ap.add_argument("--top", type=int, default=6, help="parameters carried from Morris to Sobol")
+    ap.add_argument("--seeds", type=in_range(int, 2), default=3)
+    ap.add_argument("--trajectories", type=in_range(int, 2), default=20)
+    ap.add_argument("--sobol-samples", type=in_range(int, 2), default=128, help="Saltelli base sample (power of 2)")
+    ap.add_argument("--top", type=in_range(int, 1), default=6, help="parameters carried from Morris to Sobol")
     add_launcher_arguments(ap)
     ap.add_argument("--out", type=Path, default=Path("outputs/sensitivity"))
     ap.add_argument("--write-docs", action="store_true")
     args = ap.parse_args(argv)
     if args.cheap:
         args.scale, args.days, args.seeds, args.trajectories, args.sobol_samples, args.top = "tiny", 90, 2, 2, 8, 3
+    if args.sobol_samples & (args.sobol_samples - 1):
+        ap.error(f"argument --sobol-samples: {args.sobol_samples} is not a power of 2 (Saltelli's sample needs one)")
     base = [f"scale={args.scale}", f"days={args.days}"]
+    check_run_overrides(ap, base)
     seeds = range(args.seeds)
     launcher = launcher_overrides(args)
     runs = args.out / "runs"  # every run's files, so that an interrupted analysis resumes

@@ -323,10 +323,42 @@ def launch(
     return subprocess.run(args, cwd=REPO_ROOT, check=check)
 
 
+def in_range(kind: type, low: float, high: float | None = None, also: tuple = ()):
+    """An argparse type for the analysis scripts' options: a ``kind`` (int or float) in
+    ``[low, high]`` (or one of ``also``); otherwise argparse exits naming the option and the range."""
+    import argparse
+
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if value in also or (value >= low and (high is None or value <= high)):
+            return value
+        allowed = f"[{low}, {'inf' if high is None else high}]" + "".join(f" or {a}" for a in also)
+        raise argparse.ArgumentTypeError(f"{value} is out of range: allowed {allowed}")
+
+    return convert
+
+
+def check_run_overrides(parser, overrides: Sequence[str]) -> None:
+    """Compose the configuration the script's runs will use, so that a bad scale, length or value
+    stops it with the config's own message (key and allowed range) before any run."""
+    from sim.api import compose
+    from sim.config import ConfigError
+
+    try:
+        compose(list(overrides))
+    except ConfigError as error:
+        parser.error(str(error).split("Config search path")[0].strip())
+
+
 def add_launcher_arguments(parser) -> None:
     """The launcher options of the analysis scripts (calibration, sensitivity): local processes,
     or any Hydra launcher given as overrides."""
-    parser.add_argument("--jobs", type=int, default=-1, help="local processes (joblib launcher; -1: all cores)")
+    parser.add_argument(
+        "--jobs", type=in_range(int, 1, also=(-1,)), default=-1, help="local processes (joblib launcher; -1: all cores)"
+    )
     parser.add_argument(
         "launcher",
         nargs="*",

@@ -174,6 +174,8 @@ def test_calibration_script_minimal(tmp_path):
         [
             "--wave-power2",
             "5",
+            # 32 sets of 60 tiny days fit a 28-term emulator loosely, and this test checks the
+            # script's plumbing and outputs, not the fit: a loose cutoff keeps the NROY space non-empty
             "--cutoff",
             "10",
             "--population-power2",
@@ -301,6 +303,28 @@ def test_ranking_stability_sees_a_flip_and_a_steady_ranking():
     assert not table.loc["b", "same_first"]
     assert table.loc["b", "spearman_rho"] == pytest.approx(-1.0) and not table.loc["b", "same_top3"]
     assert POLICY_NAMES[0] in table.loc["b", "moved_3_or_more"]
+
+
+@pytest.mark.parametrize(
+    "script, argv, message",
+    [
+        ("calibrate", ["--seeds", "0"], "argument --seeds: 0 is out of range: allowed [1, inf]"),
+        ("calibrate", ["--alpha", "1.5"], "argument --alpha: 1.5 is out of range: allowed [0.05, 0.95]"),
+        ("calibrate", ["--cheap", "--jobs", "0"], "argument --jobs: 0 is out of range: allowed [1, inf] or -1"),
+        ("sensitivity", ["--sobol-samples", "100"], "argument --sobol-samples: 100 is not a power of 2"),
+        ("sensitivity", ["--trajectories", "x"], "argument --trajectories: 'x' is not an integer"),
+        ("sensitivity", ["--scale", "huge"], "Could not find 'scale/huge'"),
+        ("validate", ["--days", "0"], "days=0 is out of range: allowed [1, 36500]"),
+    ],
+)
+def test_analysis_scripts_reject_bad_options_before_any_run(script, argv, message, tmp_path, capsys):
+    """A bad option stops the script at once (exit 2) with a message naming it and what is
+    allowed; nothing is written."""
+    with pytest.raises(SystemExit) as exit_info:
+        _script(script).main([*argv, "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_sensitivity_ranges_contain_the_configured_values():
