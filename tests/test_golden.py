@@ -1,0 +1,78 @@
+"""Golden runs: the calibrated baseline and every policy arm give the same numbers as recorded.
+
+A refactoring that should not change any result (moving code, renaming, restructuring, a faster
+kernel with the same arithmetic) must leave these runs identical, number for number. When a
+change is *meant* to change results (a new random-number scheme, a new mechanism), regenerate
+the records deliberately and say so in the commit:
+
+    SIM_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
+
+Each record holds the run's ``summary.json`` (without its wall time and version) and the sum of
+every column of its daily series, at full precision.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from sim.api import compose, run
+
+GOLDEN = Path(__file__).parent / "golden"
+ALL = (
+    "tiered_care,mediation,insurance,legal_deterrence,communication_training,health_literacy,"
+    "media_responsibility,crisis_pr,pay_reform,family_doctor"
+)
+#: name -> overrides. Tiny scale, a year after the default burn-in; one small-scale baseline.
+CASES = {
+    "baseline": [],
+    **{name: [f"policies=[{name}]"] for name in ALL.split(",")},
+    "mission_package": ["policies=[tiered_care,mediation,insurance]"],
+    "all_policies": [f"policies=[{ALL}]"],
+    "late_start": [
+        "policies=[tiered_care,legal_deterrence]",
+        "policies.tiered_care.start_day=100",
+        "policies.legal_deterrence.start_day=200",
+    ],
+}
+SMALL = {"baseline_small": ["scale=small", "days=180"]}
+VOLATILE = ("wall_seconds", "version")
+
+
+def record(overrides: list[str]) -> dict:
+    result = run(compose(overrides))
+    summary = {k: v for k, v in result.summary.items() if k not in VOLATILE}
+    series = {c: float(result.timeseries[c].astype(float).sum()) for c in result.timeseries.columns}
+    return {"overrides": overrides, "summary": summary, "timeseries_sums": series}
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b
+
+
+@pytest.mark.parametrize(
+    "name,overrides",
+    [(n, ["scale=tiny", *o]) for n, o in CASES.items()] + list(SMALL.items()),
+    ids=[*CASES, *SMALL],
+)
+def test_golden_run_is_unchanged(name, overrides):
+    path = GOLDEN / f"{name}.json"
+    got = json.loads(json.dumps(record(overrides)))  # the JSON round trip the file went through
+    if os.environ.get("SIM_UPDATE_GOLDEN"):
+        path.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+        pytest.skip("golden record rewritten")
+    want = json.loads(path.read_text())
+    assert want["overrides"] == overrides
+    diffs = {
+        f"{part}.{k}": (want[part].get(k), got[part].get(k))
+        for part in ("summary", "timeseries_sums")
+        for k in sorted(set(want[part]) | set(got[part]))
+        if not _same(want[part].get(k), got[part].get(k))
+    }
+    assert not diffs, f"{name}: {len(diffs)} values differ from the golden record, e.g. {dict(list(diffs.items())[:8])}"
