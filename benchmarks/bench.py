@@ -36,7 +36,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sim.config import POLICY_NAMES
+from sim.policies import comparison_arms
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
@@ -49,12 +49,7 @@ TARGETS = {
     "sweep_speedup": 1.8,
 }
 #: The arms of the policy comparison (configs/experiment/policy_comparison.yaml).
-ARMS = (
-    [],
-    *([name] for name in POLICY_NAMES),
-    ["tiered_care", "mediation", "insurance"],
-    list(POLICY_NAMES),
-)
+ARMS = comparison_arms()
 
 
 def peak_rss_mb() -> float:
@@ -70,14 +65,14 @@ def current_rss_mb() -> float:
 def measure_scale(scale: str, days: int) -> dict:
     """One model of ``scale``: set-up, ``days`` days of stepping, peak RSS."""
     from sim.api import compose
-    from sim.model import TrustModel
+    from sim.engine.model import TrustModel
 
     # the burn-in is stepping like any other day: measured apart, set-up is the build alone
     config = compose([f"scale={scale}", f"days={days}", "burn_in_days=0"])
     burn_in_days = compose([]).burn_in_days
     before = current_rss_mb()
     started = time.perf_counter()
-    model = TrustModel(config)
+    model = TrustModel(config).setup()
     setup = time.perf_counter() - started
     started = time.perf_counter()
     model.run()
@@ -98,7 +93,7 @@ def measure_scale(scale: str, days: int) -> dict:
         "rss_before_model_mb": before,
         "bytes_per_patient": (peak - before) * 2**20 / n,
         "mean_trust_end": float(model.patients.trust.mean()),
-        "media_stories_per_day": model.totals["media_stories"] / days,
+        "media_stories_per_day": model.ledger.totals["media_stories"] / days,
     }
 
 
@@ -108,7 +103,7 @@ def measure_agents(n: int = 100_000) -> dict:
 
     import mesa
 
-    from sim.agents import Patient
+    from sim.engine.agents import Patient
 
     model = mesa.Model(seed=0)
     gc.collect()
@@ -124,14 +119,14 @@ def measure_agents(n: int = 100_000) -> dict:
 def measure_reference(scale: str, days: int) -> dict:
     """The per-agent reference and the engine over the same ``days`` of the same config."""
     from sim.api import compose
-    from sim.model import TrustModel
-    from sim.reference import ReferenceModel
+    from sim.engine.model import TrustModel
+    from sim.engine.reference import ReferenceModel
 
     config = compose([f"scale={scale}", f"days={days}", "burn_in_days=0"])
     out = {"scale": scale, "n_patients": config.scale.n_patients, "days": days}
     for name, cls in (("engine", TrustModel), ("reference", ReferenceModel)):
         started = time.perf_counter()
-        model = cls(config)
+        model = cls(config).setup()
         out[f"{name}_setup_s"] = time.perf_counter() - started
         started = time.perf_counter()
         model.run()

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from sim.api import compose
-    from sim.model import TrustModel
+    from sim.engine.model import TrustModel
 
     config = compose(args.overrides)
     profiler = Profiler(interval=args.interval)

@@ -1,9 +1,10 @@
-"""Dose-response figures: each policy's main intensity over its range, against the baseline.
+"""Dose-response figures: each policy's main intensity over its levels, against the baseline.
 
-One resumable sweep per policy (configs/experiment/dose/<policy>.yaml) and one of baseline
-runs, all in outputs/sweeps/dose_response/; then collect, tables and figures:
+One resumable sweep per policy (its main intensity over the dose levels its module declares:
+sim.designs.dose_response) and one of baseline runs, all in outputs/sweeps/dose_response/;
+then collect, tables and figures:
 
-    python experiments/dose_response.py                       # all ten policies, 5 seeds each level
+    python experiments/dose_response.py                       # every policy, 5 seeds each level
     python experiments/dose_response.py --policies insurance mediation 'seed=range(0,10)'
 
 Writes outputs/dose_response/: dose_violence.pdf/.png, dose_disputes.pdf/.png, dose_trust.pdf/.png
@@ -19,7 +20,8 @@ from pathlib import Path
 
 from sim import plots
 from sim.collect import collect, describe
-from sim.config import POLICY_NAMES
+from sim.designs import dose_response
+from sim.policies import POLICY_NAMES
 from sim.stats import paired_effects
 from sim.sweep import REPO_ROOT, launch
 
@@ -39,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     failed = 0
-    for dose in ["baseline", *args.policies]:
-        sweep = launch("dose_response", [f"experiment/dose@dose={dose}", *args.overrides], args.sweep_dir, check=False)
+    for policy in [None, *args.policies]:
+        sweep = launch("dose_response", [*dose_response(policy), *args.overrides], args.sweep_dir, check=False)
         failed |= sweep.returncode
     results, _, _ = collect(args.sweep_dir)
     print(describe(results, args.sweep_dir))

@@ -1,10 +1,11 @@
-"""Interaction heatmaps: two policies' intensities on a grid (insurance x mediation by default).
+"""Interaction heatmaps: two policies' main intensities on a grid (insurance x mediation by default).
 
     python experiments/interaction.py
-    python experiments/interaction.py --pair tiered_care_insurance 'seed=range(0,8)'
+    python experiments/interaction.py --pair tiered_care insurance 'seed=range(0,8)'
 
-Pairs: configs/experiment/pair/*.yaml. Writes outputs/interaction/<pair>/: heatmap_violence,
-heatmap_disputes, heatmap_trust (.pdf/.png; means over seeds per cell) and cells.csv.
+The grid: each policy's main intensity over four of its dose levels (sim.designs.interaction).
+Writes outputs/interaction/<a>_<b>/: heatmap_violence, heatmap_disputes, heatmap_trust
+(.pdf/.png; means over seeds per cell) and cells.csv.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from sim import plots
 from sim.collect import collect, describe
+from sim.designs import interaction, main_intensity_key
+from sim.policies import POLICY_NAMES
 from sim.sweep import REPO_ROOT, launch
 
 FIGURES = {
@@ -26,17 +29,20 @@ FIGURES = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pair", default="insurance_mediation", help="a file of configs/experiment/pair/")
-    parser.add_argument("--out", type=Path, help="default: outputs/interaction/<pair>")
+    parser.add_argument("--pair", nargs=2, default=["insurance", "mediation"], choices=POLICY_NAMES, metavar="POLICY")
+    parser.add_argument("--out", type=Path, help="default: outputs/interaction/<a>_<b>")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
-    sweep_dir = REPO_ROOT / "outputs" / "sweeps" / "interaction" / args.pair
-    out = args.out or REPO_ROOT / "outputs" / "interaction" / args.pair
+    if args.pair[0] == args.pair[1]:
+        parser.error("--pair needs two different policies")
+    name = "_".join(args.pair)
+    sweep_dir = REPO_ROOT / "outputs" / "sweeps" / "interaction" / name
+    out = args.out or REPO_ROOT / "outputs" / "interaction" / name
 
-    sweep = launch("interaction", [f"experiment/pair@pair={args.pair}", *args.overrides], sweep_dir, check=False)
+    sweep = launch("interaction", [*interaction(*args.pair), *args.overrides], sweep_dir, check=False)
     results, _, _ = collect(sweep_dir)
     print(describe(results, sweep_dir))
-    x, y = [c for c in results.columns if c.startswith("policies.")][:2]
+    x, y = (main_intensity_key(p) for p in args.pair)
     out.mkdir(parents=True, exist_ok=True)
     cells = results.groupby([x, y])[list(FIGURES.values())].agg(["mean", "std", "count"])
     cells.to_csv(out / "cells.csv")

@@ -20,11 +20,20 @@ import time
 from pathlib import Path
 
 from sim import plots
-from sim.collect import MISSION_PACKAGE, collect, describe
+from sim.collect import collect, describe
+from sim.policies import PACKAGES, moving
 from sim.stats import METRICS, markdown_table, paired_effects, write_tables
 from sim.sweep import REPO_ROOT, launch
 
-TRAJECTORY_ARMS = ["baseline", "insurance", "mediation", "+".join(MISSION_PACKAGE), "all_policies"]
+#: Arms of the time-series figure: the baseline, the policies that cut out-of-pocket costs and open
+#: mediation, the packages, all policies.
+TRAJECTORY_ARMS = [
+    "baseline",
+    *moving("uninsured_share"),
+    *moving("mediation_uptake"),
+    *("+".join(p) for p in PACKAGES.values()),
+    "all_policies",
+]
 TABLE_METRICS = ("disputes_per_hospital_year", "violent_incidents_per_hospital_year", "mean_trust")
 
 

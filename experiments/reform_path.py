@@ -1,7 +1,10 @@
-"""Reform-path figures: the pre-reform baseline, then the mission's package switched on mid-run.
+"""Reform-path figures: the pre-reform baseline, then a package of policies switched on mid-run.
 
-    python experiments/reform_path.py
-    python experiments/reform_path.py 'policies.tiered_care.start_day=100000,365,730' 'seed=range(0,10)'
+    python experiments/reform_path.py                                   # the mission's package, day 365
+    python experiments/reform_path.py --start-days 365 730 100000 'seed=range(0,10)'
+
+The package's members start together (sim.designs.reform_path); a start day after the last day
+is the pre-reform baseline.
 
 Writes outputs/reform_path/: trajectories.pdf/.png (daily disputes, violence and trust, mean
 over seeds with 95% bootstrap bands, the reform day marked), trust_end.pdf/.png and
@@ -16,6 +19,8 @@ from pathlib import Path
 
 from sim import plots
 from sim.collect import collect, describe
+from sim.designs import reform_path
+from sim.policies import PACKAGES
 from sim.stats import METRICS, paired_effects, write_tables
 from sim.sweep import REPO_ROOT, launch
 
@@ -24,10 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep-dir", type=Path, default=REPO_ROOT / "outputs" / "sweeps" / "reform_path")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "reform_path")
+    parser.add_argument("--package", default="mission_package", choices=sorted(PACKAGES))
+    parser.add_argument("--start-days", nargs="+", type=int, default=[100_000, 365], metavar="DAY")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
 
-    sweep = launch("reform_path", args.overrides, args.sweep_dir, check=False)
+    design = reform_path(args.package, args.start_days)
+    sweep = launch("reform_path", [*design, *args.overrides], args.sweep_dir, check=False)
     results, timeseries, trust_end = collect(args.sweep_dir)
     print(describe(results, args.sweep_dir))
     # arms '...@dayN': reforms that start on day N (within the run, by sim.collect.arm_label)

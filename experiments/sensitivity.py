@@ -5,7 +5,7 @@ for the most influential ones, and whether the policy ranking flips inside the p
     python experiments/sensitivity.py             # publication setting (about 2 hours on 2 cores)
     python experiments/sensitivity.py hydra/launcher=slurm hydra.launcher.partition=compute   # on a cluster
 
-Every run goes through Hydra's launchers (sim.sweep.run_design) and is kept in --out/runs/: an
+Every run goes through Hydra's launchers (sim.designs.run_design) and is kept in --out/runs/: an
 interrupted analysis resumes where it stopped.
 
 Writes --out/morris.csv, sobol.csv, ranking.csv, noise.csv, morris.{png,pdf}, sobol.{png,pdf} and

@@ -18,13 +18,10 @@ resident's trust in doctors (a ring marks an open dispute), and the run's headli
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import warnings
 
-import matplotlib
 import networkx as nx
-import numpy as np
 import solara
 from matplotlib.figure import Figure
 
@@ -32,32 +29,18 @@ with warnings.catch_warnings():  # solara's hook linter flags Mesa's own Compone
     warnings.filterwarnings("ignore", message=".*use_state. found despite early return", category=UserWarning)
     from mesa.visualization import Slider, SolaraViz
 
-from sim.api import compose
-from sim.config import POLICY_NAMES, PoliciesConfig
-from sim.metrics import summarise
-from sim.model import TrustModel
-from sim.population import NO_DISPUTE
+from sim.config.compose import compose
+from sim.drawing import draw_trust_network, network_sample
+from sim.engine.metrics import summarise
+from sim.engine.model import TrustModel
+from sim.policies import POLICIES, POLICY_NAMES
 
 #: Scales offered on the page ('large', a million residents, is too slow to watch live).
 SCALES = ("tiny", "small", "default")
 #: The intensity of each policy that gets a slider (the others keep their configured values).
-MAIN_INTENSITY = {
-    "tiered_care": "gatekeeping",
-    "mediation": "uptake",
-    "insurance": "coverage",
-    "legal_deterrence": "punishment_probability",
-    "communication_training": "skill_gain",
-    "health_literacy": "literacy_gain",
-    "media_responsibility": "sensationalism_cut",
-    "crisis_pr": "transparency",
-    "pay_reform": "decoupling",
-    "family_doctor": "enrolment",
-}
+MAIN_INTENSITY = {name: policy.main_intensity for name, policy in POLICIES.items()}
 #: Days one click on "Step" advances at first (SolaraViz's "Render Interval").
 DAYS_PER_STEP = 7
-#: Residents within this many contacts of the sample's centre are drawn.
-SAMPLE_RADIUS = 3
-TRUST_COLOURS = matplotlib.colormaps["RdYlGn"]
 
 
 def intensity_setting(policy: str) -> str:
@@ -66,8 +49,8 @@ def intensity_setting(policy: str) -> str:
 
 
 def default_intensity(policy: str) -> float:
-    """The configured default of a policy's main intensity (``sim.config``)."""
-    return getattr(getattr(PoliciesConfig(), policy), MAIN_INTENSITY[policy])
+    """The schema default of a policy's main intensity (``sim/policies/<policy>.py``)."""
+    return POLICIES[policy].default(MAIN_INTENSITY[policy])
 
 
 def default_settings() -> dict:
@@ -114,6 +97,7 @@ class TrustApp(TrustModel):
             raise TypeError(f"unknown setting(s) {sorted(unknown)}")
         self.settings = {**default_settings(), **kwargs}
         super().__init__(compose(overrides(self.settings)))
+        self.burn_in()
         self._network_sample: tuple[nx.Graph, dict] | None = None
 
     def network_sample(self) -> tuple[nx.Graph, dict]:
@@ -121,45 +105,6 @@ class TrustApp(TrustModel):
         if self._network_sample is None:
             self._network_sample = network_sample(self)
         return self._network_sample
-
-
-# ---------------------------------------------------------------------------------------------
-# The network view (also used by notebooks/02_trust_on_the_network.ipynb)
-# ---------------------------------------------------------------------------------------------
-def network_sample(model: TrustModel, centre: int = 0, radius: int = SAMPLE_RADIUS, seed: int = 0):
-    """Residents within ``radius`` contacts of resident ``centre``, and a spring layout of them.
-
-    The social network is a small world (``sim.network``): a few rings of neighbours plus
-    long-range shortcuts, which show as long edges across the picture.
-    """
-    sample = nx.ego_graph(model.graph, centre, radius=radius)
-    return sample, nx.spring_layout(sample, seed=seed)
-
-
-def draw_trust_network(ax, model: TrustModel, sample: nx.Graph, positions: dict, colourbar: bool = True):
-    """Draw ``sample`` on ``ax``: each resident coloured by trust in doctors (red 0, green 1),
-    ringed in black while they have an open dispute."""
-    nodes = np.fromiter(sample.nodes, dtype=np.int64)
-    trust = model.patients.trust[nodes]
-    disputing = model.patients.open_dispute[nodes] != NO_DISPUTE
-    nx.draw_networkx_edges(sample, positions, ax=ax, width=0.4, alpha=0.35)
-    drawn = nx.draw_networkx_nodes(
-        sample,
-        positions,
-        nodelist=list(nodes),
-        node_color=trust,
-        cmap=TRUST_COLOURS,
-        vmin=0.0,
-        vmax=1.0,
-        node_size=np.where(disputing, 70, 35),
-        edgecolors=np.where(disputing, "black", "none").tolist(),
-        linewidths=1.5,
-        ax=ax,
-    )
-    ax.set_axis_off()
-    if colourbar:
-        ax.figure.colorbar(drawn, ax=ax, shrink=0.8, label="trust in doctors")
-    return drawn
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,7 +176,7 @@ def policy_labels(model: TrustApp) -> list[str]:
     for policy in policies.enabled():
         name = MAIN_INTENSITY[policy]
         value = getattr(getattr(policies, policy), name)
-        labels.append(f"{policy.replace('_', ' ')} ({name.replace('_', ' ')} {value:g})")
+        labels.append(f"{POLICIES[policy].label} ({name.replace('_', ' ')} {value:g})")
     return labels
 
 
@@ -274,12 +219,11 @@ def model_params() -> dict:
     }
     for policy in POLICY_NAMES:
         name = MAIN_INTENSITY[policy]
-        field = next(f for f in dataclasses.fields(getattr(PoliciesConfig(), policy)) if f.name == name)
-        lo, hi = field.metadata["range"]
+        lo, hi = POLICIES[policy].intensity(name).metadata["range"]
         hi = hi if hi is not None else 4 * defaults[intensity_setting(policy)]
-        params[policy] = {"type": "Checkbox", "value": False, "label": policy.replace("_", " ")}
+        params[policy] = {"type": "Checkbox", "value": False, "label": POLICIES[policy].label}
         params[intensity_setting(policy)] = Slider(
-            f"{policy.replace('_', ' ')}: {name.replace('_', ' ')}",
+            f"{POLICIES[policy].label}: {name.replace('_', ' ')}",
             value=float(defaults[intensity_setting(policy)]),
             min=float(lo),
             max=float(hi),

@@ -183,9 +183,9 @@ def simulate(
     launcher: Sequence[str] = LOCAL,
     sweep_dir: Path | None = None,
 ) -> pd.DataFrame:
-    """Run every parameter set over every seed as one design sweep (``sim.sweep.run_design``:
+    """Run every parameter set over every seed as one design sweep (``sim.designs.run_design``:
     any Hydra launcher, resumable in ``sweep_dir``); one row per (set, seed)."""
-    from sim.sweep import run_design
+    from sim.designs import run_design
 
     design = pd.DataFrame(thetas, index=range(len(thetas)))
     runs = run_design(design, seeds, base_overrides, sweep_dir, launcher)

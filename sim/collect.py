@@ -26,11 +26,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.config import POLICY_NAMES
+from sim.policies import PACKAGES, POLICY_NAMES
 from sim.sweep import SWEEP_FILE, read_status, run_config, run_dirs
 
-#: The package the mission's sources name first (tiered care + mediation + insurance).
-MISSION_PACKAGE = ("tiered_care", "mediation", "insurance")
 #: Group choices and launcher settings that are not config values of the run.
 NOT_SWEPT = ("experiment", "replicates")
 #: Summary keys that repeat config values (the config's value is kept).
@@ -73,9 +71,9 @@ def arm_label(config: dict) -> str:
 
 
 def arm_order(arm: str) -> tuple:
-    """Sort key: baseline, the single policies in the order of ``POLICY_NAMES``, packages, the rest."""
+    """Sort key: baseline, the single policies in the registry's order, packages, the rest."""
     base = arm.split("@")[0]
-    order = ["baseline", *POLICY_NAMES, "+".join(MISSION_PACKAGE), "all_policies"]
+    order = ["baseline", *POLICY_NAMES, *("+".join(p) for p in PACKAGES.values()), "all_policies"]
     return (order.index(base) if base in order else len(order), arm)
 
 

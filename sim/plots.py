@@ -20,7 +20,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.collect import MISSION_PACKAGE, arm_order
+from sim.collect import arm_order
+from sim.policies import PACKAGES, POLICIES
 from sim.stats import METRICS, bootstrap_ci
 
 # Okabe-Ito, yellow last (hard to see as a line on white)
@@ -48,18 +49,9 @@ DAILY = {
 }
 POLICY_LABELS = {
     "baseline": "Pre-reform baseline",
-    "tiered_care": "Tiered care",
-    "mediation": "Mediation centres",
-    "insurance": "Insurance coverage",
-    "legal_deterrence": "Legal deterrence",
-    "communication_training": "Communication training",
-    "health_literacy": "Health literacy",
-    "media_responsibility": "Responsible media",
-    "crisis_pr": "Crisis PR",
-    "pay_reform": "Pay reform",
-    "family_doctor": "Family doctors",
-    "all_policies": "All ten policies",
-    "+".join(MISSION_PACKAGE): "Tiered care + mediation + insurance",
+    **{name: policy.label for name, policy in POLICIES.items()},
+    "all_policies": f"All {len(POLICIES)} policies",
+    **{"+".join(members): " + ".join(POLICIES[m].label for m in members) for members in PACKAGES.values()},
 }
 
 

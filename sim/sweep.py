@@ -370,53 +370,5 @@ def launcher_overrides(args) -> list[str]:
     return args.launcher or ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={args.jobs}"]
 
 
-def run_design(
-    design: pd.DataFrame,
-    seeds: range,
-    overrides: Sequence[str] = (),
-    sweep_dir: Path | None = None,
-    launcher: Sequence[str] = ("hydra/launcher=joblib",),
-) -> pd.DataFrame:
-    """Run every row of ``design`` (columns: config keys, values: override values; a missing value
-    leaves the key at its configured value) over ``seeds``, through Hydra's design sweeper
-    (``hydra/sweeper=design``) and the given launcher overrides (local cores by default; e.g.
-    ``["hydra/launcher=slurm", "hydra.launcher.partition=compute"]`` on a cluster). Returns the
-    collected results (``sim.collect``), one row per run, with ``point``: the design row.
-
-    Resumable like any sweep: run again into the same ``sweep_dir``, complete runs are skipped.
-    Each job runs all seeds of one row (``replicates``), so that short runs are not dominated by
-    the launcher's per-job overhead. Raises if a run failed, naming its error (the whole table:
-    ``python -m sim.collect <sweep_dir>``).
-    """
-    import tempfile
-
-    from sim.collect import collect
-    from sim.io import write_csv
-
-    if len(seeds) == 0 or (len(seeds) > 1 and seeds.step != 1):
-        raise ValueError(f"seeds must be a non-empty range of consecutive seeds, got {seeds!r}")
-    sweep_dir = Path(sweep_dir or tempfile.mkdtemp(prefix="design-")).resolve()
-    table = design.reset_index(drop=True).astype(object)
-    table = table.where(table.notna(), "")
-    # the design names the rows; the seeds of a row are its job's batch
-    table = table.assign(seed=seeds.start) if table.shape[1] else pd.DataFrame({"seed": [seeds.start] * len(table)})
-    design_file = write_csv(sweep_dir / "design.csv", table)
-    args = [sys.executable, "-m", "sim.sweep", "-m", "hydra/sweeper=design", f"hydra.sweeper.design={design_file}"]
-    args += [f"hydra.sweep.dir={sweep_dir}", "hydra.sweep.subdir=${hydra.job.num}", *launcher, *overrides]
-    args.append(f"replicates={len(seeds)}")
-    done = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True)
-    try:
-        results, _, _ = collect(sweep_dir, write=False, series=False)
-    except FileNotFoundError:
-        raise RuntimeError(f"design sweep {sweep_dir} ran nothing:\n{done.stderr[-3000:]}") from None
-    failed = results[results["status"] != "completed"]
-    if done.returncode != 0 or len(failed) or len(results) != len(table) * len(seeds):
-        detail = failed["error"].dropna().head(3).tolist() or done.stderr[-3000:]
-        raise RuntimeError(f"design sweep {sweep_dir}: {len(failed)} of {len(results)} runs not complete: {detail}")
-    # job numbers follow the design's rows (hydra_plugins/sim_design_sweeper)
-    job = results["run_id"].str.split("/").str[0].astype(int)
-    return results.assign(point=job // (len(results) // (len(table) * len(seeds)))).sort_values(["point", "seed"])
-
-
 if __name__ == "__main__":
     main()

@@ -14,17 +14,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.disputes import LITIGATION, MEDIATION
+from sim.engine.institutions import LITIGATION, MEDIATION
+from sim.policies import POLICIES, POLICY_NAMES, moving
 
-ALL_POLICIES = (
-    "tiered_care,mediation,insurance,legal_deterrence,communication_training,health_literacy,"
-    "media_responsibility,crisis_pr,pay_reform,family_doctor"
-)
+ALL_POLICIES = ",".join(POLICY_NAMES)
+
+
+def _only(lever: str) -> str:
+    """The one policy that moves ``lever`` (a scenario's policy is named by what it does)."""
+    (name,) = moving(lever)
+    return name
 
 
 def pattern_stats(model) -> dict[str, float]:
     """Statistics of one finished run that the patterns need (beyond summary.json)."""
-    from sim.metrics import summarise
+    from sim.engine.metrics import summarise
 
     s = summarise(model)
     closed = model.disputes.closed()
@@ -53,8 +57,9 @@ def pattern_stats(model) -> dict[str, float]:
         )
         out["violence_growth_per_year"] = second / first - 1 if first else np.nan
     out["median_court_award_yuan"] = float(np.median(awards)) if awards else np.nan
-    if model.episode_log:
-        ep = {k: np.concatenate([e[k] for e in model.episode_log]) for k in model.episode_log[0]}
+    log = model.ledger.episode_log
+    if log:
+        ep = {k: np.concatenate([e[k] for e in log]) for k in log[0]}
         minor = ep["severity"] < 0.2
         at_hospital = ep["tier"] > 0
         trust_p = ep["trust_primary_before"][minor]
@@ -80,8 +85,8 @@ def court_after_mediation_share(disputes) -> float:
 
 
 def _run(overrides: Sequence[str], seed: int) -> dict:
-    from sim.api import compose
-    from sim.model import TrustModel
+    from sim.config.compose import compose
+    from sim.engine.model import TrustModel
 
     model = TrustModel(compose([*overrides, f"seed={seed}"])).run()
     return pattern_stats(model)
@@ -122,21 +127,17 @@ def validate(
     seeds: Sequence[int] = range(5), base: Sequence[str] = ("scale=default",), n_jobs: int = 2
 ) -> pd.DataFrame:
     """Run the scenarios and compare each pattern; one row per pattern."""
+    mediating, covering = _only("mediation_uptake"), _only("uninsured_share")
+    low, high = POLICIES[covering].dose_levels[1], POLICIES[covering].dose_levels[-2]
+    main = f"policies.{covering}.{POLICIES[covering].main_intensity}"
     scenarios = {
         "baseline": ["record_episodes=true"],
         "baseline_2y": ["days=730"],  # two years, for the growth of violence before reform
-        "mediation": ["policies=[mediation]"],
+        "mediation": [f"policies=[{mediating}]"],
         "reform": [f"policies=[{ALL_POLICIES}]"],
-        "insurance_0.5": [
-            "policies=[insurance]",
-            "policies.insurance.coverage=0.5",
-            "policies.insurance.coverage_primary=0.55",
-        ],
-        "insurance_0.8": [
-            "policies=[insurance]",
-            "policies.insurance.coverage=0.8",
-            "policies.insurance.coverage_primary=0.85",
-        ],
+        # two doses of insurance: satisfaction against the out-of-pocket share
+        "insurance_low": [f"policies=[{covering}]", f"{main}={low}"],
+        "insurance_high": [f"policies=[{covering}]", f"{main}={high}"],
     }
     runs = scenario_runs(scenarios, seeds, base, n_jobs)
     by = {name: frame.set_index("seed") for name, frame in runs.groupby("scenario")}
@@ -230,7 +231,7 @@ def validate(
         base_["median_court_award_yuan"],
         lambda m, lo, hi: abs(m / 134_900 - 1) <= 0.3,
     )
-    lo_oop, hi_oop = by["insurance_0.8"], by["insurance_0.5"]
+    lo_oop, hi_oop = by["insurance_high"], by["insurance_low"]
     slope = (lo_oop["mean_satisfaction"] - hi_oop["mean_satisfaction"]) / (
         lo_oop["out_of_pocket_share"] - hi_oop["out_of_pocket_share"]
     )

@@ -8,6 +8,7 @@ about a second per simulated year) is used wherever it suffices.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import subprocess
 import sys
@@ -16,10 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import care
-from sim.api import compose
-from sim.config import SimConfig
-from sim.model import TrustModel
+from sim.config.compose import compose
+from sim.config.schema import SimConfig
+from sim.engine.model import TrustModel
+from sim.engine.state import Episodes
+from sim.mechanisms import care
 from sim.policies import Levers
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,8 +34,8 @@ def tiny_config(*overrides: str, days: int = 30, seed: int = 0) -> SimConfig:
 
 
 def tiny_model(*overrides: str, days: int = 30, seed: int = 0) -> TrustModel:
-    """A freshly built (not yet stepped) tiny-scale model."""
-    return TrustModel(tiny_config(*overrides, days=days, seed=seed))
+    """A freshly set-up (not yet stepped) tiny-scale model, on day 0 (no burn-in)."""
+    return TrustModel(tiny_config(*overrides, days=days, seed=seed)).setup()
 
 
 def treat_batch(
@@ -44,7 +46,7 @@ def treat_batch(
     seed: int = 1,
     facilities=None,
 ):
-    """Mechanisms 2-6 (``sim.care.treat``) on ``n`` episodes of random residents of ``model``.
+    """Mechanisms 2-6 (``Care.treat``) on ``n`` episodes of random residents of ``model``.
 
     The episodes (who, severity, the per-episode uniforms) come from a test-local generator
     ``seed``, so two calls with the same seed give the same episodes and draws whatever the
@@ -58,22 +60,11 @@ def treat_batch(
         p = model.config.params.illness
         severity = rng.beta(p.severity_a, p.severity_b, n)
     sev = np.broadcast_to(np.asarray(severity, dtype=float), (n,)).copy()
-    ep = care.Episodes(patient=who, severity=sev, draws=rng.random((n, len(care.DRAWS))))
+    ep = Episodes(patient=who, severity=sev, draws=rng.random((n, len(care.DRAWS))))
     fa = copy.deepcopy(model.facilities) if facilities is None else facilities
+    world = dataclasses.replace(model.world, facilities=fa, levers=model.levers if levers is None else levers)
     roster = care.Roster.build(model.doctors, fa, model.day)
-    params = model.config.params
-    visits = care.treat(
-        ep,
-        model.patients,
-        fa,
-        model.doctors,
-        roster,
-        model.levers if levers is None else levers,
-        params.care,
-        params.cost,
-        params.satisfaction,
-        model.hospital_weights,
-    )
+    visits = model.mechanisms["care"].treat(ep, world, roster)
     return ep, fa, visits
 
 

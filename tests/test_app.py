@@ -30,8 +30,8 @@ from solara.widgets import HTML
 
 from sim import app
 from sim.api import compose
-from sim.config import POLICY_NAMES
-from sim.model import TrustModel
+from sim.engine.model import TrustModel
+from sim.policies import POLICY_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -115,14 +115,14 @@ def test_reset_rebuilds_the_model_from_the_widgets():
     """Switch mediation on, move its slider and the seed, pick the tiny scale, Reset, Step: the
     page then shows what the command line's model shows with the same overrides."""
     rc = render_page()
-    widget(rc, v.Checkbox, "mediation").v_model = True
-    widget(rc, v.Slider, "mediation: uptake").v_model = 0.9
+    widget(rc, v.Checkbox, "Mediation centres").v_model = True
+    widget(rc, v.Slider, "Mediation centres: uptake").v_model = 0.9
     widget(rc, v.Slider, "Seed").v_model = 5
     widget(rc, v.Select, "Scale").v_model = "tiny"
     rc.find(v.Btn, children=["Reset"]).widget.click()
     text = headline(rc)
     assert "Day 0" in text and "scale tiny" in text and "seed 5" in text
-    assert "mediation (uptake 0.9)" in text
+    assert "Mediation centres (uptake 0.9)" in text
     rc.find(v.Btn, children=["Step"]).widget.click()
     reference = TrustModel(compose(["scale=tiny", "seed=5", "policies=[mediation]", "policies.mediation.uptake=0.9"]))
     reference.run(app.DAYS_PER_STEP)
@@ -266,11 +266,13 @@ def test_page_in_headless_chromium(server, tmp_path):
             seed.focus()
             for _ in range(3):
                 seed.press("ArrowRight")
-            page.locator(".v-input", has=page.get_by_text("mediation", exact=True)).locator("input").check(force=True)
+            page.locator(".v-input", has=page.get_by_text("Mediation centres", exact=True)).locator("input").check(
+                force=True
+            )
             page.get_by_role("button", name="Reset").click()
             expect_day(0)
             assert "seed 3" in page.locator(".vue-grid-layout").inner_text()
-            assert "Policies on: mediation" in page.locator(".vue-grid-layout").inner_text()
+            assert "Policies on: Mediation centres" in page.locator(".vue-grid-layout").inner_text()
             old = sources()
             page.get_by_role("button", name="Step").click()
             expect_day(app.DAYS_PER_STEP)

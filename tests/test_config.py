@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from sim.api import compose
-from sim.config import POLICY_NAMES, ConfigError, SimConfig, parameter_table
+from sim.config.schema import ConfigError, SimConfig, parameter_table
+from sim.policies import POLICY_NAMES
 
 #: (overrides, words the message must contain: the key, and what is wrong or allowed)
 BAD_INPUTS = {

@@ -12,14 +12,13 @@ import pytest
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 
+from sim import designs
 from sim.api import CONFIG_DIR, compose, run
 from sim.collect import arm_label
-from sim.config import POLICY_NAMES
+from sim.policies import PACKAGES, POLICIES, POLICY_NAMES
 from sim.sweep import REPO_ROOT, count_jobs, experiment_override
 
 PRESETS = ["policy_comparison", "quick_comparison", "dose_response", "interaction", "reform_path"]
-DOSES = sorted(p.stem for p in (CONFIG_DIR / "experiment" / "dose").glob("*.yaml"))
-PAIRS = sorted(p.stem for p in (CONFIG_DIR / "experiment" / "pair").glob("*.yaml"))
 
 
 def hydra_config(*overrides: str):
@@ -40,64 +39,68 @@ def test_preset_composes_into_a_valid_run(preset):
     assert cfg.days >= 365
 
 
-def test_policy_comparison_has_the_thirteen_arms_and_twenty_seeds():
+def test_policy_comparison_arms_come_from_the_registry():
+    """The baseline, each policy alone, each package, all policies; twenty seeds."""
+    n_arms = 1 + len(POLICY_NAMES) + len(PACKAGES) + 1
     hc = hydra_config(experiment_override("policy_comparison"))
-    assert count_jobs(hc) == 13 * 20
+    assert count_jobs(hc) == n_arms * 20
     arms = sweep_values(hc, "policies")
     assert arms[0] == "[]"
-    assert sorted(a.strip("[]") for a in arms[1:11]) == sorted(POLICY_NAMES)
-    assert arms[11] == "[tiered_care,mediation,insurance]"
-    assert sorted(arms[12].strip("[]").split(",")) == sorted(POLICY_NAMES)
+    assert [a.strip("[]") for a in arms[1 : 1 + len(POLICY_NAMES)]] == list(POLICY_NAMES)
+    assert arms[1 + len(POLICY_NAMES) : -1] == [f"[{','.join(p)}]" for p in PACKAGES.values()]
+    assert arms[-1].strip("[]").split(",") == list(POLICY_NAMES)
     quick = hydra_config(experiment_override("quick_comparison"))
     assert sweep_values(quick, "policies") == arms
-    assert count_jobs(quick) == 13 * len(sweep_values(quick, "seed"))
+    assert count_jobs(quick) == n_arms * len(sweep_values(quick, "seed"))
     assert compose([experiment_override("quick_comparison")]).scale.name == "small"
 
 
-@pytest.mark.parametrize("dose", DOSES)
-def test_every_dose_level_is_a_valid_config(dose):
-    """Every level in each dose sub-preset passes the schema's range checks."""
-    selector = f"experiment/dose@dose={dose}"
-    params = {
-        k: v
-        for k, v in hydra_config(experiment_override("dose_response"), selector).sweeper.params.items()
-        if k != "seed"
-    }
-    if dose == "baseline":
-        assert not params and compose([experiment_override("dose_response"), selector]).policies.enabled() == []
-        return
-    (key,) = params
-    assert key.startswith(f"policies.{dose}.")
-    levels = sweep_values(hydra_config(experiment_override("dose_response"), selector), key)
-    assert len(levels) >= 4
-    for level in levels:
-        cfg = compose([experiment_override("dose_response"), selector, f"{key}={level}"])
-        assert cfg.policies.enabled() == [dose]
+def _sweep(override: str) -> tuple[str, list[str]]:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    (parsed,) = OverridesParser.create().parse_overrides([override])
+    values = parsed.sweep_iterator() if parsed.is_sweep_override() else [parsed.value()]
+    return parsed.key_or_group, [str(v) for v in values]
 
 
-@pytest.mark.parametrize("pair", PAIRS)
-def test_every_interaction_cell_is_a_valid_config(pair):
-    selector = f"experiment/pair@pair={pair}"
-    hc = hydra_config(experiment_override("interaction"), selector)
-    x, y = (k for k in hc.sweeper.params if k != "seed")
-    for vx in sweep_values(hc, x):
-        for vy in sweep_values(hc, y):
-            assert (
-                len(
-                    compose([experiment_override("interaction"), selector, f"{x}={vx}", f"{y}={vy}"]).policies.enabled()
-                )
-                == 2
-            )
+@pytest.mark.parametrize("policy", POLICY_NAMES)
+def test_every_dose_level_is_a_valid_config_and_the_series_rises(policy):
+    """Each policy's dose series (its module's main intensity and levels) passes the schema's
+    range checks, rises, and switches on that policy alone."""
+    switch, levels = designs.dose_response(policy)
+    key, values = _sweep(levels)
+    assert key == f"policies.{policy}.{POLICIES[policy].main_intensity}"
+    assert [float(v) for v in values] == sorted(float(v) for v in values) and len(values) >= 3
+    for value in values:
+        cfg = compose([experiment_override("dose_response"), switch, f"{key}={value}"])
+        assert cfg.policies.enabled() == [policy]
+    assert compose([experiment_override("dose_response"), *designs.dose_response(None)]).policies.enabled() == []
+
+
+def test_every_interaction_cell_is_a_valid_config():
+    first, second = POLICY_NAMES[:2]
+    switch, *grid = designs.interaction(first, second)
+    (x, xs), (y, ys) = (_sweep(g) for g in grid)
+    assert len(xs) == len(ys) == 4
+    for vx in xs:
+        for vy in ys:
+            cfg = compose([experiment_override("interaction"), switch, f"{x}={vx}", f"{y}={vy}"])
+            assert cfg.policies.enabled() == [first, second]
 
 
 def test_reform_path_arms_and_its_never_starting_reform_is_the_baseline():
-    """Start day after the last day: the package never acts; the run equals the pre-reform baseline."""
-    never = compose(
-        [experiment_override("reform_path"), "scale=tiny", "days=60", "policies.tiered_care.start_day=100000"]
-    )
-    mid = compose([experiment_override("reform_path"), "scale=tiny", "days=60", "policies.tiered_care.start_day=30"])
+    """Start day after the last day: the package never acts; the run equals the pre-reform baseline.
+    The package's members start together on the swept day."""
+    package = PACKAGES["mission_package"]
+
+    def reform_on(day: int):
+        switch, lead, *follow = designs.reform_path("mission_package", [day])
+        return compose([experiment_override("reform_path"), "scale=tiny", "days=60", switch, lead, *follow])
+
+    never, mid = reform_on(100_000), reform_on(30)
+    assert [getattr(mid.policies, p).start_day for p in package] == [30] * len(package)
     assert arm_label(dataclasses.asdict(never)) == "baseline"
-    assert arm_label(dataclasses.asdict(mid)) == "tiered_care+mediation+insurance@day30"
+    assert arm_label(dataclasses.asdict(mid)) == "+".join(package) + "@day30"
     base = compose(["scale=tiny", "days=60"])
     a, b = run(never), run(base)
     for key in ("wall_seconds", "policies"):

@@ -1,8 +1,9 @@
 """Each mechanism of the daily cycle on its own (issue 2, "Mechanisms of the daily cycle").
 
 The pure functions are tested with explicit inputs; the mechanisms that live inside the daily
-pass (``sim.care.treat``) or act on the model's state (mediation, violence, media, workforce)
-are tested on a tiny model whose state the test sets. Statistical claims use binomial or
+pass (``Care.treat``) or act on the world's state (mediation, violence, media, workforce)
+are tested through the tiny model's own mechanisms (``model.mechanisms``) on a world whose
+state the test sets. Statistical claims use binomial or
 sampling tolerances (several standard errors), never a tuned parameter.
 """
 
@@ -13,13 +14,13 @@ import pytest
 import scipy.sparse as sp
 from conftest import tiny_model, treat_batch
 
-from sim import care, illness, media, violence, workforce
-from sim.config import DisputeParams, IllnessParams, SatisfactionParams, ScaleConfig, TrustParams
-from sim.disputes import LITIGATION, MEDIATION, compensation_yuan, dispute_probability
-from sim.health_system import PRIMARY, SECONDARY, TERTIARY, build_facilities
-from sim.network import row_normalised, small_world
-from sim.population import NO_DISPUTE
-from sim.trust import degroot, own_experience, word_of_mouth
+from sim.config.schema import DisputeParams, IllnessParams, SatisfactionParams, ScaleConfig, TrustParams
+from sim.engine.institutions import Story
+from sim.engine.network import row_normalised, small_world
+from sim.engine.state import NO_DISPUTE, PRIMARY, SECONDARY, TERTIARY, Episodes, build_facilities
+from sim.mechanisms import care, illness, violence
+from sim.mechanisms.disputes import LITIGATION, MEDIATION, compensation_yuan, dispute_probability
+from sim.mechanisms.trust import degroot, own_experience, word_of_mouth
 
 
 # ----------------------------------------------------------------------------------------------
@@ -56,7 +57,7 @@ def _choose(model, trust_primary: float, n: int = 4_000, severity=0.2, levers=No
     rng = np.random.default_rng(5)
     who = rng.integers(0, model.patients.n, n)
     model.patients.trust_primary[:] = trust_primary
-    ep = care.Episodes(patient=who, severity=np.full(n, severity, float), draws=rng.random((n, len(care.DRAWS))))
+    ep = Episodes(patient=who, severity=np.full(n, severity, float), draws=rng.random((n, len(care.DRAWS))))
     levers = model.levers if levers is None else levers
     ep.contracted = care.contracted(model.patients, who, levers)
     fa = model.facilities if facilities is None else facilities
@@ -145,9 +146,10 @@ def test_workload_above_capacity_builds_burnout():
     model = tiny_model()
     before = model.doctors.burnout.copy()
     n = 200
-    ep = care.Episodes(patient=np.zeros(n, np.int64), severity=np.full(n, 0.1), draws=np.zeros((n, len(care.DRAWS))))
+    ep = Episodes(patient=np.zeros(n, np.int64), severity=np.full(n, 0.1), draws=np.zeros((n, len(care.DRAWS))))
     ep.doctor = np.zeros(n, np.int64)  # every consultation today falls on doctor 0
-    workforce.daily(model, ep)
+    model.world.episodes = ep
+    model.mechanisms["workforce"].step(model.world)
     assert model.doctors.workload[0] > 1
     assert model.doctors.burnout[0] > before[0]
     idle = np.flatnonzero(model.doctors.workload == 0)
@@ -360,17 +362,20 @@ def _mediation_model(*overrides: str):
     return tiny_model("policies=[mediation]", "policies.mediation.uptake=1.0", *overrides)
 
 
-def _file_disputes(model, n: int, day: int = 0) -> list:
+def _file_disputes(model, n: int) -> list:
+    """``n`` residents dispute an episode (harm 0.4) at the first hospital, today."""
     hospital = int(np.flatnonzero(model.facilities.tier > PRIMARY)[0])
-    return [model.disputes.open(i, hospital, -1, 1, 0.4, 0.5, day) for i in range(n)]
+    model.patients.facility[:n], model.patients.doctor[:n] = hospital, -1
+    return [model.mechanisms["disputes"].file(model.world, i, 0.4, 0.5) for i in range(n)]
 
 
 def _advance(model, days: int, check=None) -> None:
+    """The disputes' and the mediation centres' part of ``days`` days."""
     for day in range(days):
-        model.day = day
-        model.disputes.advance(day)
-        for centre in model.centres:
-            centre.assign(day)
+        model.world.day = day
+        model.mechanisms["disputes"].advance(model.world)
+        model.mechanisms["mediation"].step(model.world)
+        model.sync_agents()
         if check is not None:
             check()
 
@@ -440,7 +445,7 @@ def test_payout_parameters_change_the_payouts_and_nothing_else():
     violence and trust, the same payout draws, and payouts rescaled exactly as the record says.
     (The calibration fits the payout parameters on recorded draws: sim.calibration.)"""
     from sim.api import run
-    from sim.disputes import payout
+    from sim.mechanisms.disputes import payout
 
     base = ["scale=tiny", "days=200", "seed=3", "params.disputes.base_log_odds=-8"]
     a = run([*base, "params.disputes.compensation_median_yuan=20000", "params.disputes.compensation_sigma=1.0"])
@@ -503,11 +508,11 @@ def test_epstein_rule_acts_exactly_when_grievance_minus_net_risk_exceeds_the_thr
     grievance_ = hardship_ * (1 - legitimacy_)
     expected = grievance_ - pa.risk_aversion[who] * model.levers.punishment_probability > 0.25
     assert 0 < expected.sum() < who.size
-    violence.daily(model)
+    model.mechanisms["violence"].step(model.world)
     acted = pa.violent_acts[who] > 0
     np.testing.assert_array_equal(acted, expected)
-    assert len(model.violence_log) == expected.sum()
-    kinds = {event["kind"] for event in model.violence_log}
+    assert len(model.ledger.violence_log) == expected.sum()
+    kinds = {event["kind"] for event in model.ledger.violence_log}
     assert kinds == {violence.DISTURBANCE, violence.ASSAULT}
 
 
@@ -517,7 +522,7 @@ def test_deterrence_lowers_violent_acts():
         model = tiny_model("params.violence.daily_action_probability=1.0")
         model.levers.punishment_probability = punishment
         who = _aggrieve(model)
-        violence.daily(model)
+        model.mechanisms["violence"].step(model.world)
         acts[punishment] = model.patients.violent_acts[who] > 0
     assert acts[0.9].sum() < acts[0.0].sum()
     assert not (acts[0.9] & ~acts[0.0]).any()  # deterrence never provokes an act
@@ -529,9 +534,10 @@ def test_hospital_security_prevents_injuries():
         model = tiny_model("params.violence.daily_action_probability=1.0", "params.violence.assault_share=1.0")
         model.levers.security = security
         _aggrieve(model)
-        violence.daily(model)
-        injured[security] = sum(e["doctor_injured"] >= 0 for e in model.violence_log)
-        assert sum(e["kind"] == violence.ASSAULT for e in model.violence_log) > 10
+        model.mechanisms["violence"].step(model.world)
+        log = model.ledger.violence_log
+        injured[security] = sum(e["doctor_injured"] >= 0 for e in log)
+        assert sum(e["kind"] == violence.ASSAULT for e in log) > 10
     assert injured[0.0] > 0 and injured[1.0] == 0
 
 
@@ -539,8 +545,8 @@ def test_no_grievance_no_violence():
     model = tiny_model("params.violence.daily_action_probability=1.0")
     model.patients.harm[:] = 0.0
     assert (model.patients.open_dispute == NO_DISPUTE).all()
-    violence.daily(model)
-    assert not model.violence_log
+    model.mechanisms["violence"].step(model.world)
+    assert not model.ledger.violence_log
 
 
 # ----------------------------------------------------------------------------------------------
@@ -548,28 +554,28 @@ def test_no_grievance_no_violence():
 # ----------------------------------------------------------------------------------------------
 def test_a_story_moves_its_audience_and_nobody_else():
     model = tiny_model()
-    outlet = model.outlets[0]
+    outlet, media = model.world.outlets[0], model.mechanisms["media"]
     trust = model.patients.trust
     before = trust.copy()
-    outlet.publish(media.Story(outlet.index, 0, "violence", 12, -1.0))
+    media.publish(model.world, outlet, Story(outlet.index, 0, "violence", 12, -1.0))
     audience = np.zeros(trust.size, bool)
     audience[outlet.audience] = True
     assert 0 < audience.sum() < trust.size
     assert (trust[audience] < before[audience]).all()
     np.testing.assert_array_equal(trust[~audience], before[~audience])
     after_bad = trust.copy()
-    outlet.publish(media.Story(outlet.index, 0, "positive", -1, 0.5))
+    media.publish(model.world, outlet, Story(outlet.index, 0, "positive", -1, 0.5))
     assert (trust[audience] > after_bad[audience]).all()
     np.testing.assert_array_equal(trust[~audience], before[~audience])
 
 
 def test_an_open_crisis_response_softens_the_tone_and_hiding_amplifies_it():
     model = tiny_model("params.media.coverage_violence=1.0", "params.media.ostrich_amplification=1.5")
-    outlet = model.outlets[0]
+    outlet, media, world = model.world.outlets[0], model.mechanisms["media"], model.world
     outlet.base_sensationalism = 1.0  # covers every incident
-    hidden = outlet.cover("violence", 12, open_response=False, forgiven=False)
-    open_ = outlet.cover("violence", 12, open_response=True, forgiven=False)
-    forgiven = outlet.cover("violence", 12, open_response=True, forgiven=True)
+    hidden = media.cover(world, outlet, "violence", 12, open_response=False, forgiven=False)
+    open_ = media.cover(world, outlet, "violence", 12, open_response=True, forgiven=False)
+    forgiven = media.cover(world, outlet, "violence", 12, open_response=True, forgiven=True)
     assert hidden.tone < open_.tone < 0 < forgiven.tone
     assert open_.open_response and not hidden.open_response
 
@@ -579,7 +585,7 @@ def test_violence_raises_burnout_and_defensive_fear_at_that_facility_only():
     d, fa = model.doctors, model.facilities
     facility = int(np.flatnonzero(fa.tier == 2)[0])
     burnout, fear = d.burnout.copy(), fa.defensive_fear.copy()
-    workforce.after_violence(model, facility)
+    model.mechanisms["workforce"].after_violence(model.world, facility)
     here = d.facility == facility
     assert (d.burnout[here] > burnout[here]).all()
     np.testing.assert_array_equal(d.burnout[~here], burnout[~here])
@@ -602,12 +608,12 @@ def test_an_injured_doctor_is_off_work_then_back():
         model.step()
     back = injured_on + 1 + 5
     assert on_duty == [model_day >= back for model_day in range(injured_on, injured_on + 10)]
-    while_off = [log for log in model.episode_log if log["day"].size and injured_on <= log["day"][0] < back]
+    while_off = [log for log in model.ledger.episode_log if log["day"].size and injured_on <= log["day"][0] < back]
     assert while_off and not any((log["doctor"] == slot).any() for log in while_off)
 
 
 def test_a_doctor_who_quits_leaves_a_vacancy_filled_later():
-    from sim.agents import Doctor
+    from sim.engine.agents import Doctor
 
     model = tiny_model("params.workforce.attrition_base=0", "params.workforce.attrition_burnout=0")
     model.run(2)

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from conftest import tiny_config, tiny_model
 
-from sim.agents import Doctor, MediaOutlet, Mediator, Patient
 from sim.api import run
-from sim.config import POLICY_NAMES
-from sim.health_system import PRIMARY
-from sim.model import TrustModel
+from sim.engine.agents import Doctor, MediaOutlet, Mediator, Patient
+from sim.engine.model import TrustModel
+from sim.engine.state import PRIMARY
+from sim.policies import POLICY_NAMES
 
 
 # ----------------------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def test_the_datacollector_records_one_row_per_day(baseline_tiny_model):
         assert column in frame.columns
     assert frame["visits"].sum() > 0
     # the daily counts add up to the run's totals
-    assert frame["visits"].sum() == baseline_tiny_model.totals["visits"]
+    assert frame["visits"].sum() == baseline_tiny_model.ledger.totals["visits"]
     assert frame["disputes"].sum() == len(baseline_tiny_model.disputes.all)
 
 
@@ -123,7 +123,7 @@ POPULATION_DRAWS = (
     "expectation",
     "risk_aversion",
     "insurance_draw",
-    "family_doctor_draw",
+    "contract_draw",
     "home_clinic",
     "trust",
     "trust_primary",
@@ -141,8 +141,8 @@ def test_a_policy_switch_leaves_population_network_and_illness_onsets_identical(
     assert (arm.adjacency != base.adjacency).nnz == 0
     np.testing.assert_array_equal(arm.doctors.skill, base.doctors.skill)
     arm.run()
-    assert len(arm.onset_log) == len(baseline_tiny_model.onset_log) == 60
-    for (who_a, sev_a), (who_b, sev_b) in zip(arm.onset_log, baseline_tiny_model.onset_log, strict=True):
+    assert len(arm.ledger.onset_log) == len(baseline_tiny_model.ledger.onset_log) == 60
+    for (who_a, sev_a), (who_b, sev_b) in zip(arm.ledger.onset_log, baseline_tiny_model.ledger.onset_log, strict=True):
         np.testing.assert_array_equal(who_a, who_b)
         np.testing.assert_array_equal(sev_a, sev_b)
 
@@ -152,9 +152,9 @@ def test_policy_arms_differ_only_after_policies_act():
     base = run(tiny_config("record_episodes=true", days=20, seed=2)).model
     everything = run(tiny_config("record_episodes=true", f"policies=[{','.join(POLICY_NAMES)}]", days=20, seed=2))
     arm = everything.model
-    for a, b in zip(arm.onset_log, base.onset_log, strict=True):
+    for a, b in zip(arm.ledger.onset_log, base.ledger.onset_log, strict=True):
         np.testing.assert_array_equal(a[0], b[0])
-    tiers_base = np.concatenate([e["tier"] for e in base.episode_log])
-    tiers_arm = np.concatenate([e["tier"] for e in arm.episode_log])
+    tiers_base = np.concatenate([e["tier"] for e in base.ledger.episode_log])
+    tiers_arm = np.concatenate([e["tier"] for e in arm.ledger.episode_log])
     assert tiers_base.shape == tiers_arm.shape
     assert not np.array_equal(tiers_base, tiers_arm)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import tiny_model
 
-from sim.network import row_normalised, small_world, to_networkx
+from sim.engine.network import row_normalised, small_world, to_networkx
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_degroot_leaves_a_resident_without_contacts_alone():
     """Residents 3 and 4 have no contacts: averaging keeps their trust; the others' rows sum to 1."""
     import scipy.sparse as sp
 
-    from sim.trust import degroot
+    from sim.mechanisms.trust import degroot
 
     adjacency = sp.csr_matrix(np.array([[0, 1, 1, 0, 0], [1, 0, 1, 0, 0], [1, 1, 0, 0, 0], [0] * 5, [0] * 5], float))
     weights = row_normalised(adjacency)

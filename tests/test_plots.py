@@ -113,5 +113,5 @@ def test_interaction_heatmap(tables, tmp_path):
 
 def test_arm_names_are_readable():
     assert plots.arm_name("baseline") == "Pre-reform baseline"
-    assert plots.arm_name("tiered_care+mediation+insurance") == "Tiered care + mediation + insurance"
+    assert plots.arm_name("tiered_care+mediation+insurance") == "Tiered care + Mediation centres + Insurance coverage"
     assert plots.arm_name("insurance+legal_deterrence@day365") == "Insurance coverage + Legal deterrence from day 365"

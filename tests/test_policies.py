@@ -2,9 +2,9 @@
 
 Three levels, from the most direct to the most aggregate:
 
-1. the levers each policy moves (``sim.policies``), and only those;
+1. the levers each policy moves (``sim.policies``), and only those it declares;
 2. the mechanistic effect of those levers on the same episodes, residents and random draws
-   (a paired comparison through ``sim.care.treat`` or the media / mediation rules);
+   (a paired comparison through ``Care.treat`` or the media / mediation rules);
 3. the effect on a whole run over a few seeds (common random numbers): for continuous
    measures every seed must move in the policy's direction and the mean paired difference must
    exceed two standard errors of the differences; for counts of rare events (violence, stories)
@@ -22,55 +22,22 @@ import pandas as pd
 import pytest
 from conftest import tiny_config, tiny_model, treat_batch
 
-from sim import media
 from sim.api import compose, run
-from sim.config import POLICY_NAMES
-from sim.health_system import PRIMARY
-from sim.policies import Levers, levers_on
+from sim.engine.state import PRIMARY
+from sim.policies import POLICIES, POLICY_NAMES, Levers, PolicySet
 
 SEEDS = (1, 2, 3)
 
-#: The levers each policy may move (docs: sim/policies.py).
-OWN_LEVERS = {
-    "tiered_care": {
-        "gatekeeping",
-        "emergency_severity",
-        "referral_probability",
-        "capability",
-        "clinic_quality_gain",
-        "clinic_capacity_gain",
-        "coverage",
-    },
-    "mediation": {"mediation_on"},
-    "insurance": {"coverage", "uninsured_share"},
-    "legal_deterrence": {"punishment_probability", "security"},
-    "communication_training": {"communication_gain"},
-    "health_literacy": {"literacy_gain"},
-    "media_responsibility": {"sensationalism_cut", "positive_story_rate"},
-    "crisis_pr": {"transparency", "forgiveness"},
-    "pay_reform": {"overtest_decoupling", "pay_rise"},
-    "family_doctor": {"family_enrolment", "family_first_contact", "family_trust_gain", "family_explanation_gain"},
-}
 
-#: Explicit, clearly reforming intensities, so the tests do not depend on the tuned defaults.
-INTENSITIES = {
-    "tiered_care": ["gatekeeping=0.8", "primary_investment=0.5", "price_differential=0.5"],
-    "mediation": ["uptake=0.8", "capacity=10", "impartiality=0.9", "max_success=0.9"],
-    "insurance": ["coverage=0.9", "coverage_primary=0.95", "uninsured_share=0.0"],
-    "legal_deterrence": ["punishment_probability=0.9", "security=0.6"],
-    "communication_training": ["skill_gain=0.6"],
-    "health_literacy": ["literacy_gain=0.6"],
-    "media_responsibility": ["sensationalism_cut=0.7", "positive_story_rate=0.05"],
-    "crisis_pr": ["transparency=0.9", "forgiveness=0.5"],
-    "pay_reform": ["decoupling=0.9", "pay_rise=0.3"],
-    "family_doctor": ["enrolment=0.5", "first_contact=0.9", "trust_gain=0.3", "explanation_gain=0.3"],
-}
+def levers_on(day: int, cfg) -> Levers:
+    return PolicySet(cfg.policies, cfg.params).levers_on(day)
 
 
 def policy_overrides(*names: str, start_day: int | None = None) -> list[str]:
+    """The policies at their schema defaults, which are clearly reforming (and not calibrated:
+    the calibration fits behavioural parameters only)."""
     out = [f"policies=[{','.join(names)}]"]
     for name in names:
-        out += [f"policies.{name}.{setting}" for setting in INTENSITIES[name]]
         if start_day is not None:
             out.append(f"policies.{name}.start_day={start_day}")
     return out
@@ -97,28 +64,41 @@ def assert_fewer_events(fewer: list[int], more: list[int]) -> None:
 # 1. levers
 # ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("policy", POLICY_NAMES)
-def test_each_policy_moves_its_own_levers_and_no_other(policy):
+def test_each_policy_moves_the_levers_it_declares_and_no_other(policy):
     cfg = compose(policy_overrides(policy))
     before = Levers.pre_reform(cfg.params)
-    after = levers_on(0, cfg.params, cfg.policies)
+    after = levers_on(0, cfg)
     changed = changed_levers(before, after)
     assert changed, f"{policy} moved no lever"
-    assert changed <= OWN_LEVERS[policy]
+    assert changed <= set(POLICIES[policy].moves)
+    proposed = set(POLICIES[policy](getattr(cfg.policies, policy)).levers(before))
+    assert proposed == set(POLICIES[policy].moves), "the declared levers are the proposed ones"
 
 
 def test_levers_move_in_the_reforming_direction():
     cfg = compose(policy_overrides(*POLICY_NAMES))
-    pre, post = Levers.pre_reform(cfg.params), levers_on(0, cfg.params, cfg.policies)
-    assert post.gatekeeping == 0.8 > pre.gatekeeping
+    pre, post = Levers.pre_reform(cfg.params), levers_on(0, cfg)
+    assert post.gatekeeping > pre.gatekeeping
     assert post.capability[PRIMARY] > pre.capability[PRIMARY]
-    assert (post.coverage >= pre.coverage).all() and post.uninsured_share == 0.0
+    assert (post.coverage >= pre.coverage).all() and post.uninsured_share < pre.uninsured_share
     assert post.mediation_on and not pre.mediation_on
-    assert post.punishment_probability == 0.9 and post.security == 0.6
-    assert post.communication_gain == 0.6 and post.literacy_gain == 0.6
-    assert post.sensationalism_cut == 0.7 and post.positive_story_rate > pre.positive_story_rate
-    assert post.transparency == 0.9 and post.forgiveness == 0.5
-    assert post.overtest_decoupling == 0.9 and post.pay_rise == 0.3
-    assert post.family_enrolment == 0.5
+    assert post.punishment_probability > pre.punishment_probability and post.security > pre.security
+    assert post.communication_gain > 0 and post.literacy_gain > 0
+    assert post.sensationalism_cut > 0 and post.positive_story_rate > pre.positive_story_rate
+    assert post.transparency > 0 and post.forgiveness > 0
+    assert post.overtest_decoupling > 0 and post.pay_rise > 0
+    assert post.family_enrolment > 0
+
+
+@pytest.mark.parametrize("first", POLICY_NAMES)
+def test_policies_compose_in_any_order(first):
+    """Every pair of policies: ``policies=[a,b]`` and ``policies=[b,a]`` give the same levers."""
+    for second in POLICY_NAMES:
+        if second == first:
+            continue
+        ab = levers_on(0, compose([f"policies=[{first},{second}]"]))
+        ba = levers_on(0, compose([f"policies=[{second},{first}]"]))
+        assert not changed_levers(ab, ba), (first, second)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -174,7 +154,8 @@ def test_pay_reform_lowers_over_testing_cost():
 def test_family_doctor_sends_contracted_residents_to_primary_care_first():
     base, arm = _paired_day("family_doctor")
     contracted = arm.contracted
-    assert 0.3 < contracted.mean() < 0.7  # enrolment 0.5
+    enrolment = POLICIES["family_doctor"].default("enrolment")
+    assert abs(contracted.mean() - enrolment) < 4 * np.sqrt(enrolment * (1 - enrolment) / contracted.size)
     assert _first_contact_primary(arm)[contracted].mean() > _first_contact_primary(base)[contracted].mean() + 0.1
     # residents without a contract choose as before (their draws and state are the same)
     np.testing.assert_array_equal(arm.tier[~contracted], base.tier[~contracted])
@@ -184,15 +165,16 @@ def _incident_day(*overrides: str, incidents: int = 300):
     """Media coverage of ``incidents`` violent incidents in one day (a tiny model's outlets)."""
     model = tiny_model(*overrides)
     hospital = int(np.flatnonzero(model.facilities.tier > PRIMARY)[0])
-    model.incidents = [("violence", hospital, 0.5)] * incidents
-    media.daily(model)
+    model.ledger.incidents = [("violence", hospital, 0.5, 0)] * incidents
+    model.mechanisms["media"].step(model.world)
     return [story for outlet in model.outlets for story in outlet.stories]
 
 
 def test_media_responsibility_cuts_sensationalism_and_negative_stories():
     base_model, arm_model = tiny_model(), tiny_model(*policy_overrides("media_responsibility"))
     for base_outlet, arm_outlet in zip(base_model.outlets, arm_model.outlets, strict=True):
-        assert arm_outlet.sensationalism == pytest.approx(0.3 * base_outlet.sensationalism)
+        cut = POLICIES["media_responsibility"].default("sensationalism_cut")
+        assert arm_outlet.sensationalism == pytest.approx((1 - cut) * base_outlet.sensationalism)
     base = [s for s in _incident_day() if s.tone < 0]
     arm = [s for s in _incident_day(*policy_overrides("media_responsibility")) if s.tone < 0]
     assert len(base) > 50
@@ -205,12 +187,13 @@ def test_crisis_pr_gives_open_responses_and_softer_stories():
     arm = _incident_day(*policy_overrides("crisis_pr"))
     assert not any(s.open_response for s in base)
     share_open = np.mean([s.open_response for s in arm])
-    assert abs(share_open - 0.9) < 4 * np.sqrt(0.09 / len(arm))
+    p = POLICIES["crisis_pr"].default("transparency")
+    assert abs(share_open - p) < 4 * np.sqrt(p * (1 - p) / len(arm))
     assert np.mean([s.tone for s in arm]) > np.mean([s.tone for s in base])
     assert any(s.tone > 0 for s in arm)  # some forgiven
     hospital = tiny_model(*policy_overrides("crisis_pr")).hospitals[-1]
-    assert hospital.crisis_pr_stance == "transparent"
-    assert tiny_model().hospitals[-1].crisis_pr_stance == "ostrich"
+    assert hospital.crisis_response == "transparent"
+    assert tiny_model().hospitals[-1].crisis_response == "ostrich"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -250,7 +233,7 @@ def test_tiered_care_raises_the_primary_care_visit_share_of_a_run(tiny_runs):
 
 def test_pay_reform_lowers_the_cost_of_a_visit(tiny_runs):
     def cost_per_episode(r):
-        episodes = np.concatenate([e["cost_yuan"] for e in r.model.episode_log])
+        episodes = np.concatenate([e["cost_yuan"] for e in r.model.ledger.episode_log])
         return episodes.mean()
 
     assert_paired_lower(
@@ -259,13 +242,13 @@ def test_pay_reform_lowers_the_cost_of_a_visit(tiny_runs):
 
 
 def test_family_doctor_raises_primary_visits_of_contracted_residents(tiny_runs):
-    enrolment = 0.5
+    enrolment = POLICIES["family_doctor"].default("enrolment")
 
     def contracted_share_at_clinics(r):
-        log = r.model.episode_log
+        log = r.model.ledger.episode_log
         who = np.concatenate([e["patient"] for e in log])
         first_primary = np.concatenate([(e["tier"] == PRIMARY) | e["referred"] for e in log])
-        contracted = r.model.patients.family_doctor_draw[who] < enrolment
+        contracted = r.model.patients.contract_draw[who] < enrolment
         return -first_primary[contracted].mean()
 
     assert_paired_lower(
@@ -299,7 +282,7 @@ def test_legal_deterrence_lowers_violence_and_media_responsibility_negative_stor
         return [count(runs[(arm, seed)]) for seed in SEEDS]
 
     def incidents(model):
-        return len(model.violence_log)
+        return len(model.ledger.violence_log)
 
     def stories(model, sign):
         return sum(np.sign(story.tone) == sign for outlet in model.outlets for story in outlet.stories)
@@ -332,7 +315,7 @@ def test_a_policy_starting_mid_run_acts_only_from_its_start_day(policy, baseline
     assert not model.mediators
     pd.testing.assert_frame_equal(model.timeseries(), baseline_40_days.timeseries().iloc[:start])
     model.run(40 - start)
-    assert changed_levers(model.levers, pre_reform) <= OWN_LEVERS[policy]
+    assert changed_levers(model.levers, pre_reform) <= set(POLICIES[policy].moves)
     assert changed_levers(model.levers, pre_reform), "levers did not move on the start day"
     assert bool(model.mediators) == (policy == "mediation")
 

@@ -25,10 +25,10 @@ import pytest
 from scipy import stats
 
 from sim.api import compose
-from sim.config import POLICY_NAMES
-from sim.metrics import summarise
-from sim.model import TrustModel
-from sim.reference import ReferenceModel
+from sim.engine.metrics import summarise
+from sim.engine.model import TrustModel
+from sim.engine.reference import ReferenceModel
+from sim.policies import POLICY_NAMES
 
 ALPHA = 0.01  # family-wise level of each scenario's test
 SEEDS = range(10)

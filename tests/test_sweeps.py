@@ -227,11 +227,11 @@ def test_collect_command_line(basic_sweep):
 
 
 def test_design_sweep_runs_each_row_over_the_seeds_as_a_plain_run_would(tmp_path):
-    """hydra/sweeper=design (sim.sweep.run_design): every design row x seed is one run whose
+    """hydra/sweeper=design (sim.designs.run_design): every design row x seed is one run whose
     summary is that of ``sim.api.run`` with the same overrides; an empty cell keeps the default;
     running the same design again redoes nothing."""
     from sim.api import compose, run
-    from sim.sweep import run_design
+    from sim.designs import run_design
 
     design = pd.DataFrame({"params.violence.threshold": [0.2, 0.4], "params.disputes.base_log_odds": [-9.0, None]})
     base = ["scale=tiny", "days=30"]

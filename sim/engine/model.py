@@ -1,0 +1,220 @@
+"""The doctor-patient trust model: a Mesa model that owns a run's world and its agents.
+
+One step is one day. The model holds no rule of the day: it sets the levers in force (the
+policies, ``sim.policies``), runs the mechanisms of the declared schedule
+(``sim.engine.schedule``) on the world (``sim.engine.world``), keeps its Mesa agents in step
+with the state, and records the day (``sim.engine.metrics.REPORTERS``).
+
+    model = TrustModel(config)   # the run's config, streams, policies and mechanisms
+    model.setup()                # the world on its first day (-burn_in_days) and the agents
+    model.burn_in()              # the pre-reform days, not observed; day 0 comes next
+    model.run(days=30)           # observed days (does whatever of the above is not done yet)
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim.config.schema import SimConfig, validate
+from sim.engine import mesa_compat
+from sim.engine.agents import Doctor, Hospital, MediaOutlet, Mediator, Patient
+from sim.engine.metrics import REPORTERS
+from sim.engine.network import to_networkx
+from sim.engine.schedule import day_schedule
+from sim.engine.state import PRIMARY
+from sim.engine.streams import Streams
+from sim.engine.world import World, build_world
+from sim.policies import PolicySet
+
+mesa_compat.install()
+
+
+class TrustModel(mesa.Model):
+    """Patients, doctors, mediators and media outlets over a social network.
+
+    Args:
+        config: a validated :class:`~sim.config.schema.SimConfig` (``sim.config.compose``
+            builds one from Hydra override strings). ``None`` composes the default
+            configuration of ``configs/`` (the calibrated pre-reform baseline).
+
+    After :meth:`setup`: ``model.world`` holds the state; ``model.agents_by_type[Patient]``
+    (and ``Doctor``, ``Mediator``, ``MediaOutlet``) the agents; ``model.hospitals`` the
+    facilities; ``model.graph`` the social network as networkx; ``model.datacollector`` the
+    daily series (observed days only).
+    """
+
+    def __init__(self, config: SimConfig | None = None):
+        if config is None:
+            from sim.config.compose import compose
+
+            config = compose()
+        validate(config)
+        self.config = config
+        self.streams = Streams(config.seed)
+        # Mesa's own generators get a child of the same seed: nothing in the engine draws from them.
+        super().__init__(rng=np.random.default_rng(np.random.SeedSequence(config.seed).spawn(1)[0]))
+        self.policies = PolicySet(config.policies, config.params)
+        self.mechanisms = day_schedule(config, self.streams)
+        self._change_days = self.policies.change_days()
+        self.world: World | None = None
+        self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+        self.patient_agents: list[Patient] = []
+        self.doctor_agents: list[Doctor] = []
+        self.former_doctors: list[Doctor] = []
+        self.outlets: list[MediaOutlet] = []
+        self.mediators: list[Mediator] = []
+        self.hospitals: list[Hospital] = []
+        self._graph = None
+        self._observing = False  # observed days have begun (counters were reset after the burn-in)
+
+    # ----- set-up and burn-in -------------------------------------------------------------------
+    def setup(self) -> TrustModel:
+        """Build the world on its first day (``-burn_in_days``) and the agents that view it."""
+        if self.world is not None:
+            raise RuntimeError("the model is already set up")
+        self.world = build_world(self.config, self.streams, self.policies.levers_on(-self.config.burn_in_days))
+        for mechanism in self.mechanisms.values():
+            mechanism.setup(self.world)
+        self.patient_agents = [Patient(self, i) for i in range(self.world.patients.n)]
+        self.doctor_agents = [Doctor(self, i) for i in range(self.world.doctors.n)]
+        self.hospitals = [Hospital(self, i) for i in range(self.world.facilities.n)]
+        self.outlets = [MediaOutlet(self, i) for i in range(len(self.world.outlets))]
+        self._start_mediation_on_the_first_day()
+        if self.world.day >= 0:
+            self._observing = True
+        return self
+
+    def _start_mediation_on_the_first_day(self) -> None:
+        # a policy in force from the first day opens its centres before any step
+        for mechanism in self.mechanisms.values():
+            mechanism.start_day(self.world)
+        self.sync_agents()
+
+    def burn_in(self) -> TrustModel:
+        """Run the pre-reform days before day 0, then forget what was counted (the state is kept)."""
+        if self.world is None:
+            self.setup()
+        while self.world.day < 0:
+            self.step()
+        if not self._observing:
+            self._start_observation()
+        return self
+
+    def _start_observation(self) -> None:
+        fa = self.world.facilities
+        for counts in (fa.visits, fa.disputes, fa.disturbances, fa.assaults, fa.injuries):
+            counts[:] = 0
+        self.world.ledger.forget()
+        self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+        self.steps = 0  # Mesa's step counter counts observed days, as ``day`` does
+        self._observing = True
+
+    # ----- the day ----------------------------------------------------------------------------
+    def step(self) -> None:
+        world = self.world
+        if world.day in self._change_days:
+            world.levers = self.policies.levers_on(world.day)
+        world.ledger.new_day()
+        for mechanism in self.mechanisms.values():
+            mechanism.start_day(world)
+        for mechanism in self.mechanisms.values():
+            mechanism.step(world)
+        self.sync_agents()
+        world.ledger.close_day()
+        if world.day >= 0:
+            self.datacollector.collect(self)
+        world.day += 1
+
+    def sync_agents(self) -> None:
+        """Keep the agent views in step with the state: doctors who left and were hired since the
+        last call, mediators of newly opened centres."""
+        world = self.world
+        for slot in world.ledger.left:
+            agent = self.doctor_agents[slot]
+            agent.left_day = world.day
+            self.former_doctors.append(agent)
+            agent.remove()
+        for slot in world.ledger.hired:
+            self.doctor_agents[slot] = Doctor(self, slot)
+        world.ledger.left, world.ledger.hired = [], []
+        for index in range(len(self.mediators), len(world.mediation.mediators)):
+            self.mediators.append(Mediator(self, index))
+
+    def run(self, days: int | None = None) -> TrustModel:
+        """Step ``days`` more observed days (default: up to the configured ``days``); sets the
+        model up and runs the burn-in first if that is not done yet."""
+        if self.world is None or self.world.day < 0:
+            self.burn_in()
+        for _ in range(self.config.days - self.day if days is None else days):
+            self.step()
+        return self
+
+    # ----- views ------------------------------------------------------------------------------
+    def _require_world(self) -> World:
+        if self.world is None:
+            raise RuntimeError("the model is not set up yet: call model.setup() (or model.run())")
+        return self.world
+
+    @property
+    def day(self) -> int:
+        return self._require_world().day
+
+    @property
+    def patients(self):
+        return self._require_world().patients
+
+    @property
+    def doctors(self):
+        return self._require_world().doctors
+
+    @property
+    def facilities(self):
+        return self._require_world().facilities
+
+    @property
+    def levers(self):
+        return self._require_world().levers
+
+    @property
+    def disputes(self):
+        """The dispute system's records (``sim.engine.institutions.DisputeBook``)."""
+        return self._require_world().disputes
+
+    @property
+    def ledger(self):
+        return self._require_world().ledger
+
+    @property
+    def adjacency(self):
+        return self._require_world().adjacency
+
+    @property
+    def centres(self):
+        return self._require_world().mediation.centres
+
+    def patient(self, index: int) -> Patient:
+        return self.patient_agents[index]
+
+    def doctor(self, slot: int) -> Doctor:
+        return self.doctor_agents[slot]
+
+    def mediator(self, index: int) -> Mediator:
+        return self.mediators[index]
+
+    @property
+    def graph(self):
+        """The social network as a networkx graph (built on first use)."""
+        if self._graph is None:
+            self._graph = to_networkx(self.adjacency)
+        return self._graph
+
+    @property
+    def n_hospitals(self) -> int:
+        return int((self.facilities.tier > PRIMARY).sum())
+
+    def timeseries(self):
+        """The DataCollector's daily frame, one row per observed day."""
+        frame = self.datacollector.get_model_vars_dataframe()
+        frame.index.name = "step"
+        return frame.reset_index(drop=True)

@@ -1,0 +1,46 @@
+"""The order of the day (docs/ODD.md, "Process overview and scheduling"), as a declared schedule.
+
+Each day the model sets the levers in force (policies that start today move theirs), calls
+every mechanism's ``start_day`` and then each mechanism's ``step`` in the order below, keeps
+its agent views in step with the state, and records the day.
+
+1. illness: who falls ill today, how badly;
+2. care: choice of tier, crowding, outcome, cost, satisfaction;
+3. workforce: workload, burnout, resignations and hires;
+4. trust: own experience, word of mouth, DeGroot averaging;
+5. disputes: complaints filed, then the day's events of open disputes;
+6. mediation: queued cases handed to free mediators;
+7. violence: Epstein's rule for the aggrieved; victims, injuries, fear;
+8. media: the day's incidents covered, positive stories.
+"""
+
+from __future__ import annotations
+
+from sim.engine.streams import Streams
+from sim.mechanisms.base import Mechanism
+from sim.mechanisms.care import Care
+from sim.mechanisms.disputes import Disputes
+from sim.mechanisms.illness import Illness
+from sim.mechanisms.media import Media
+from sim.mechanisms.mediation import Mediation
+from sim.mechanisms.trust import Trust
+from sim.mechanisms.violence import Violence
+from sim.mechanisms.workforce import Workforce
+
+
+def day_schedule(config, streams: Streams) -> dict[str, Mechanism]:
+    """The mechanisms of a run, by name, in the order of the day. Disputes hand cases to
+    mediation and violence has consequences for the workforce: each gets the other's instance."""
+    mediation = Mediation.from_config(config, streams)
+    workforce = Workforce.from_config(config, streams)
+    order = (
+        Illness.from_config(config, streams),
+        Care.from_config(config, streams),
+        workforce,
+        Trust.from_config(config, streams),
+        Disputes.from_config(config, streams, mediation=mediation),
+        mediation,
+        Violence.from_config(config, streams, workforce=workforce),
+        Media.from_config(config, streams),
+    )
+    return {m.name: m for m in order}

@@ -1,0 +1,86 @@
+"""Mechanism 11 (media): outlets cover disputes and violence and move their audience's trust.
+
+Media are local: the population is divided into areas (one per ``patients_per_media_outlet``
+residents; a resident's area is that of their home clinic, a facility's is assigned evenly
+within its tier), each with one outlet that reaches ``audience_share`` of the area's residents
+and reports on the area's facilities. Each outlet covers each of its area's incidents with
+probability ``coverage x sensationalism`` (violence far more than disputes). A story's tone is
+negative, -(0.5 + sensationalism); the
+hospital's crisis-PR response shapes it: hiding (the deck's "ostrich policy") amplifies it,
+an open response halves it and, with probability ``forgiveness``, turns it positive (the deck's
+hospital that admitted an error and was forgiven). Responsible media cut sensationalism and add
+balanced positive stories. A story moves only its audience:
+``t -= impact |tone| t`` for bad news, ``t += impact tone (1 - t)`` for good news.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config.schema import MediaParams
+from sim.engine.institutions import OutletRecord, Story
+from sim.engine.world import World
+from sim.mechanisms.base import Mechanism
+
+
+def move_trust(trust: np.ndarray, audience: np.ndarray, tone: float, impact: float) -> None:
+    t = trust[audience]
+    if tone < 0:
+        trust[audience] = t - impact * (-tone) * t
+    else:
+        trust[audience] = t + impact * tone * (1 - t)
+
+
+def sensationalism(outlet: OutletRecord, levers) -> float:
+    """An outlet's sensationalism today: its own, less what responsible-media policy removes."""
+    return outlet.base_sensationalism * (1 - levers.sensationalism_cut)
+
+
+class Media(Mechanism):
+    """The local outlet covers (or not) each of the day's incidents in its area; outlets publish
+    positive stories; every story moves its audience's trust."""
+
+    name = "media"
+
+    def __init__(self, params: MediaParams, rng: np.random.Generator):
+        self.p, self.rng = params, rng
+
+    @classmethod
+    def from_config(cls, config, streams) -> Media:
+        return cls(config.params.media, streams.media)
+
+    def step(self, world: World) -> None:
+        levers = world.levers
+        for kind, facility, _magnitude, _patient in world.ledger.incidents:
+            open_response = self.rng.random() < levers.transparency
+            forgiven = open_response and self.rng.random() < levers.forgiveness
+            outlet = world.outlets[world.facility_area[facility]]  # the local outlet covers it
+            story = self.cover(world, outlet, kind, facility, open_response, forgiven)
+            if story is not None:
+                self.publish(world, outlet, story)
+        for outlet in world.outlets:
+            for _ in range(self.rng.poisson(levers.positive_story_rate)):
+                self.publish(world, outlet, Story(outlet.index, world.day, "positive", -1, 0.5))
+
+    def cover(
+        self, world: World, outlet: OutletRecord, kind: str, facility: int, open_response: bool, forgiven: bool
+    ) -> Story | None:
+        """A story on an incident, with probability ``coverage x sensationalism``; its tone."""
+        p = self.p
+        sens = sensationalism(outlet, world.levers)
+        coverage = p.coverage_violence if kind == "violence" else p.coverage_dispute
+        if self.rng.random() >= coverage * sens:
+            return None
+        tone = -(0.5 + sens)
+        if forgiven:
+            tone = 0.5
+        elif open_response:
+            tone *= 0.5
+        else:
+            tone *= p.ostrich_amplification
+        return Story(outlet.index, world.day, kind, facility, tone, open_response)
+
+    def publish(self, world: World, outlet: OutletRecord, story: Story) -> None:
+        move_trust(world.patients.trust, outlet.audience, story.tone, self.p.story_impact)
+        outlet.stories.append(story)
+        world.ledger.today["media_stories"] += 1

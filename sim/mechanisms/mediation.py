@@ -1,0 +1,95 @@
+"""Third-party medical dispute mediation centres (what the ``mediation`` policy sets up).
+
+When the policy comes into force the mechanism opens centres (one per 100,000 residents, at
+least one) staffed with ``mediators_per_100k`` mediators. A centre holds a
+first-come-first-served queue; each mediator works on at most ``capacity`` cases in parallel,
+each lasting a gamma-distributed time (mean ``mean_duration_days``; Guangdong 2013-15: 87
+days) and ending in agreement with probability ``max_success x impartiality`` (NHC 2018: over
+85 % success). A mediator with no capacity takes no case, so a centre staffed only by such
+mediators resolves nothing. Every setting is a lever (``sim.policies.levers``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engine.institutions import Dispute, MediationCentre, MediatorRecord
+from sim.engine.world import World
+from sim.mechanisms.base import Mechanism
+
+
+class Mediation(Mechanism):
+    name = "mediation"
+
+    def __init__(self, n_patients: int, rng: np.random.Generator):
+        self.n_patients, self.rng = n_patients, rng
+
+    @classmethod
+    def from_config(cls, config, streams) -> Mediation:
+        return cls(config.scale.n_patients, streams.mediation)
+
+    def start_day(self, world: World) -> None:
+        """Open the centres on the day the policy comes into force (once)."""
+        levers, mediation = world.levers, world.mediation
+        if mediation.centres or not levers.mediation_on:
+            return
+        n_centres = max(1, round(self.n_patients / 100_000))
+        per_100k = levers.mediators_per_100k
+        n_mediators = max(1, round(self.n_patients / 100_000 * per_100k)) if per_100k > 0 else 0
+        mediation.centres = [MediationCentre(i) for i in range(n_centres)]
+        for k in range(n_mediators):
+            centre = mediation.centres[k % n_centres]
+            mediation.mediators.append(
+                MediatorRecord(
+                    index=k,
+                    centre=centre.index,
+                    capacity=levers.mediator_capacity,
+                    impartiality=levers.mediator_impartiality,
+                    mean_duration_days=levers.mediation_days,
+                    max_success=levers.mediation_max_success,
+                )
+            )
+            centre.mediators.append(k)
+
+    def step(self, world: World) -> None:
+        """Queued cases go to mediators with a free slot."""
+        for centre in world.mediation.centres:
+            self.assign(world, centre)
+
+    def uptake(self, world: World) -> float:
+        """Chance a new dispute goes to mediation: the policy's uptake once centres exist."""
+        return world.levers.mediation_uptake if world.levers.mediation_on and world.mediation.centres else 0.0
+
+    def submit(self, world: World, dispute: Dispute) -> None:
+        centre = world.mediation.centre_for(dispute.facility)
+        centre.queue.append(dispute)
+        self.assign(world, centre)
+
+    def assign(self, world: World, centre: MediationCentre) -> None:
+        """Hand queued cases to mediators with a free slot, least busy first."""
+        mediators = world.mediation.mediators
+        while centre.queue:
+            free = [mediators[m] for m in centre.mediators if len(mediators[m].cases) < mediators[m].capacity]
+            if not free:
+                return
+            mediator = min(free, key=lambda m: (len(m.cases), m.index))
+            dispute = centre.queue.popleft()
+            if dispute.is_open:
+                self.take_case(world, mediator, dispute)
+
+    def take_case(self, world: World, mediator: MediatorRecord, dispute: Dispute) -> None:
+        duration = 1 + int(self.rng.gamma(2.0, mediator.mean_duration_days / 2.0))
+        dispute.mediator = mediator.index
+        mediator.cases.append(dispute)
+        mediator.durations.append(duration)
+        world.disputes.schedule(world.day + duration, "mediation_end", dispute)
+
+    def close_case(self, world: World, dispute: Dispute) -> bool:
+        """End a case; True if it ends in agreement (chance ``max_success x impartiality``)."""
+        mediator = world.mediation.mediators[dispute.mediator]
+        mediator.cases.remove(dispute)
+        agreed = self.rng.random() < mediator.max_success * mediator.impartiality
+        mediator.cases_closed += 1
+        mediator.agreements += agreed
+        self.assign(world, world.mediation.centres[mediator.centre])
+        return agreed

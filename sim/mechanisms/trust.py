@@ -1,0 +1,113 @@
+"""Mechanism 7 (trust): trust from one's own experience, from contacts (word of mouth) and from
+media stories (``sim.mechanisms.media``).
+
+- Own experience: trust moves towards the satisfaction of the visit, faster when the visit
+  disappointed (negativity bias; Giardini & Vilone, JASSS 2021).
+- Word of mouth: each patient tells today's experience to every contact; a listener moves
+  towards it only if it is within the confidence bound of their own trust (Deffuant et al.
+  2000), again faster for bad news. Clinic visits move trust in primary care, hospital visits
+  trust in doctors.
+- DeGroot averaging: every day each resident's trust in doctors drifts a little towards the
+  mean of their contacts'. One sparse product over the whole network.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim.config.schema import TrustParams
+from sim.engine.state import PRIMARY
+from sim.engine.world import World
+from sim.mechanisms.base import Mechanism
+
+
+def _rate(delta: np.ndarray, rate: float, negativity_bias: float) -> np.ndarray:
+    return np.minimum(1.0, rate * np.where(delta < 0, negativity_bias, 1.0))
+
+
+def pull(delta, rate: float, negativity_bias: float):
+    """How far trust moves towards news ``delta`` away from it: ``rate x delta``, with the rate
+    multiplied by the negativity bias for bad news (``delta < 0``) and capped at 1."""
+    return _rate(delta, rate, negativity_bias) * delta
+
+
+def own_experience(
+    trust: np.ndarray, who: np.ndarray, satisfaction: np.ndarray, p: TrustParams, weight: float = 1.0
+) -> None:
+    """trust_i += w a (S_i - trust_i), with a multiplied by the negativity bias when S_i < trust_i
+    (``weight`` w < 1 for a lesson that only partly applies, e.g. a clinic visit for trust in doctors)."""
+    delta = satisfaction - trust[who]
+    # a patient with two episodes in a day keeps the last; rare and harmless
+    trust[who] = np.clip(trust[who] + weight * pull(delta, p.own_experience_rate, p.negativity_bias), 0, 1)
+
+
+def contacts_of(adjacency: sp.csr_matrix, speakers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The contacts of each speaker, concatenated in the order of ``speakers``, and how many each has.
+
+    Reads the CSR arrays directly (the same result as ``adjacency[speakers].indices``, without
+    building a sub-matrix): the contacts of speaker ``s`` are ``indices[indptr[s]:indptr[s + 1]]``.
+    """
+    starts = adjacency.indptr[speakers]
+    counts = adjacency.indptr[speakers + 1] - starts
+    first_position = np.cumsum(counts) - counts  # where each speaker's contacts start in the output
+    positions = np.repeat(starts - first_position, counts) + np.arange(int(counts.sum()))
+    return adjacency.indices[positions], counts
+
+
+def word_of_mouth(
+    trust: np.ndarray, adjacency: sp.csr_matrix, speakers: np.ndarray, told: np.ndarray, p: TrustParams
+) -> None:
+    """Every contact of a speaker hears ``told`` (the speaker's satisfaction) and moves towards
+    it if it lies within the confidence bound: t_i += w * (S_j - t_i) summed over speakers j.
+
+    Every listener's change is computed from the trust held before today's word of mouth
+    (synchronous update); only the listeners' entries of ``trust`` are touched.
+    """
+    if speakers.size == 0 or p.word_of_mouth_rate == 0:
+        return
+    listeners, counts = contacts_of(adjacency, speakers)
+    delta = np.repeat(told, counts) - trust[listeners]
+    heard = np.abs(delta) < p.confidence_bound
+    listeners, delta = listeners[heard], delta[heard]
+    change = np.bincount(listeners, weights=pull(delta, p.word_of_mouth_rate, p.negativity_bias), minlength=trust.size)
+    # a listener told by several speakers appears several times: each write stores the same value
+    trust[listeners] = np.clip(trust[listeners] + change[listeners], 0.0, 1.0)
+
+
+def degroot(trust: np.ndarray, weights: sp.csr_matrix, rate: float) -> None:
+    """t <- (1 - mu) t + mu W t, with W the row-normalised adjacency."""
+    if rate == 0:
+        return
+    neighbours = weights @ trust  # before scaling trust in place
+    trust *= 1.0 - rate
+    trust += rate * neighbours
+
+
+class Trust(Mechanism):
+    """Mechanism 7: today's episodes move trust (own experience, then word of mouth), then
+    every resident's trust drifts towards their contacts' (DeGroot). Clinic visits move trust in
+    primary care, hospital visits trust in doctors; part of a clinic visit's lesson carries over
+    to trust in doctors (``clinic_spillover``)."""
+
+    name = "trust"
+
+    def __init__(self, params: TrustParams):
+        self.p = params
+
+    @classmethod
+    def from_config(cls, config, streams) -> Trust:
+        return cls(config.params.trust)
+
+    def step(self, world: World) -> None:
+        ep, pa, tp = world.episodes, world.patients, self.p
+        who = ep.patient
+        at_clinic = ep.tier == PRIMARY
+        own_experience(pa.trust, who[~at_clinic], ep.satisfaction[~at_clinic], tp)
+        own_experience(pa.trust_primary, who[at_clinic], ep.satisfaction[at_clinic], tp)
+        # a clinic doctor is a doctor too: part of a clinic visit's lesson carries over
+        own_experience(pa.trust, who[at_clinic], ep.satisfaction[at_clinic], tp, tp.clinic_spillover)
+        word_of_mouth(pa.trust, world.adjacency, who[~at_clinic], ep.satisfaction[~at_clinic], tp)
+        word_of_mouth(pa.trust_primary, world.adjacency, who[at_clinic], ep.satisfaction[at_clinic], tp)
+        degroot(pa.trust, world.contact_weights, tp.degroot_rate)
+        degroot(pa.trust_primary, world.contact_weights, tp.degroot_rate)

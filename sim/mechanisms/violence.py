@@ -1,0 +1,139 @@
+"""Mechanism 10 (violence): violence against doctors, after Epstein's civil violence model (PNAS 2002).
+
+    hardship    H = min(1, harm + w_money * loss burden + w_time * years unresolved)
+    legitimacy  L = w_doc * trust in doctors + (1 - w_doc) * legitimacy of the dispute system
+    grievance   G = H * (1 - L)
+    net risk    N = R * P(punishment)        (R: the patient's risk aversion)
+    act         when G - N > T, each day with probability ``daily_action_probability``
+
+An act is an assault with probability ``assault_share x min(1, 2G)`` (the angrier, the more
+violent), otherwise a disturbance / property smashing (医闹). An assault injures a doctor unless
+hospital security stops it. Harm and the money lost fade with time outside an open dispute;
+while a dispute stays open, time unresolved adds to hardship. Only residents with a grievance
+are looked at, so the daily cost follows the number of aggrieved residents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config.schema import ViolenceParams
+from sim.engine.state import NO_DISPUTE
+from sim.engine.world import World
+from sim.mechanisms.base import Mechanism
+from sim.mechanisms.workforce import Workforce
+
+DISTURBANCE, ASSAULT = "disturbance", "assault"
+
+
+def hardship(harm, loss_burden, years_unresolved, p: ViolenceParams):
+    return np.minimum(1.0, harm + p.money_weight * loss_burden + p.time_weight * years_unresolved)
+
+
+def legitimacy(trust, system_legitimacy: float, p: ViolenceParams):
+    return p.doctor_trust_weight * trust + (1 - p.doctor_trust_weight) * system_legitimacy
+
+
+def grievance(hardship_, legitimacy_):
+    return hardship_ * (1.0 - legitimacy_)
+
+
+def net_risk(risk_aversion, punishment_probability: float):
+    return risk_aversion * punishment_probability
+
+
+def grievances(world: World, who: np.ndarray, p: ViolenceParams) -> np.ndarray:
+    """Grievance G of the given residents today."""
+    pa = world.patients
+    open_ = pa.open_dispute[who] != NO_DISPUTE
+    years = np.where(open_, (world.day - pa.dispute_opened[who]) / 365.0, 0.0)
+    h = hardship(pa.harm[who], pa.loss_burden[who], years, p)
+    return grievance(h, legitimacy(pa.trust[who], world.disputes.legitimacy, p))
+
+
+class Violence(Mechanism):
+    """Epstein's rule for every aggrieved resident; the acts, their victims and consequences."""
+
+    name = "violence"
+
+    def __init__(self, params: ViolenceParams, workforce: Workforce, rng: np.random.Generator):
+        self.p, self.workforce, self.rng = params, workforce, rng
+
+    @classmethod
+    def from_config(cls, config, streams, workforce: Workforce | None = None) -> Violence:
+        workforce = workforce or Workforce.from_config(config, streams)
+        return cls(config.params.violence, workforce, streams.violence)
+
+    def step(self, world: World) -> None:
+        pa, p = world.patients, self.p
+        who = np.flatnonzero((pa.harm > 0.005) | (pa.open_dispute != NO_DISPUTE))
+        if who.size == 0:
+            return
+        g = grievances(world, who, p)
+        n = net_risk(pa.risk_aversion[who], world.levers.punishment_probability)
+        over = (g - n) > p.threshold
+        acts = over & (self.rng.random(who.size) < p.daily_action_probability)
+        for i, gi in zip(who[acts], g[acts], strict=True):
+            self.act(world, int(i), float(gi))
+        # harm and losses fade outside an open dispute
+        fading = who[pa.open_dispute[who] == NO_DISPUTE]
+        pa.harm[fading] *= 1 - p.hardship_decay
+        pa.loss_burden[fading] *= 1 - p.hardship_decay
+        pa.harm[fading[pa.harm[fading] < 0.005]] = 0.0
+
+    def act(self, world: World, patient: int, grievance_: float) -> str:
+        """A disturbance or an assault at the facility that harmed ``patient``."""
+        p, pa, fa, today, rng = self.p, world.patients, world.facilities, world.ledger.today, self.rng
+        kind = ASSAULT if rng.random() < p.assault_share * min(1.0, 2 * grievance_) else DISTURBANCE
+        facility = int(pa.harm_facility[patient])
+        if facility < 0:
+            facility = int(pa.facility[patient])
+        injured = -1
+        if kind == ASSAULT:
+            fa.assaults[facility] += 1
+            today["assaults"] += 1
+            if rng.random() < p.injury_probability * (1 - world.levers.security):
+                injured = self.victim(world, int(pa.harm_doctor[patient]), facility)
+                if injured >= 0:
+                    self.workforce.injure(world, injured)
+        else:
+            fa.disturbances[facility] += 1
+            today["disturbances"] += 1
+        today["violent_incidents_hospital"] += fa.tier[facility] > 0
+        punished = rng.random() < world.levers.punishment_probability
+        world.ledger.violence_log.append(
+            {
+                "day": world.day,
+                "patient": patient,
+                "facility": facility,
+                "tier": int(fa.tier[facility]),
+                "kind": kind,
+                "grievance": grievance_,
+                "after_complaint": bool(pa.disputes_filed[patient] > 0),
+                "doctor_injured": injured,
+                "punished": bool(punished),
+            }
+        )
+        world.ledger.incidents.append(("violence", facility, grievance_, patient))
+        self.workforce.after_violence(world, facility)
+        pa.violent_acts[patient] += 1
+        # the grievance is spent (or the perpetrator detained): start again from nothing
+        pa.harm[patient] = 0.0
+        pa.loss_burden[patient] = 0.0
+        pa.dispute_opened[patient] = world.day
+        world.ledger.note(
+            patient, world.day, event=kind, facility=facility, grievance=round(grievance_, 3), punished=punished
+        )
+        return kind
+
+    def victim(self, world: World, doctor_slot: int, facility: int) -> int:
+        """The doctor an assault injures: the treating doctor if at work, else anyone on duty
+        there; -1 if nobody is."""
+        doctors = world.doctors
+        on_duty = doctors.on_duty(world.day)
+        if doctor_slot >= 0 and on_duty[doctor_slot] and doctors.facility[doctor_slot] == facility:
+            return doctor_slot
+        here = np.flatnonzero(on_duty & (doctors.facility == facility))
+        if here.size == 0:
+            return -1
+        return int(here[self.rng.integers(here.size)])

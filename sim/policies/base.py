@@ -1,0 +1,77 @@
+"""What every policy is: its parameters, its label, its main intensity, the levers it moves.
+
+A policy is one module of ``sim/policies/`` holding
+
+- a parameter dataclass deriving from :class:`PolicyParams` (each intensity declared with
+  ``sim.config.fields.param`` / ``unit``: range, meaning, source), which the configuration
+  schema takes over as ``policies.<name>``;
+- a :class:`Policy` subclass naming it, labelling it for figures and the page, choosing the
+  main intensity (the page's slider, the dose-response series) and saying, in
+  :meth:`Policy.levers`, which levers it moves and to what (``sim.policies.levers``).
+
+A policy acts only through levers: it changes no state and draws no random numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from sim.config.fields import param
+from sim.policies.levers import Levers
+
+
+@dataclass
+class PolicyParams:
+    """Parameters every policy has: switched on or not, and from which day."""
+
+    enabled: bool = False
+    start_day: int = param(0, 0, None, "day the policy takes effect (0: from the start)")
+
+
+class Policy:
+    """One remedy the sources propose. Subclasses set the class attributes and :meth:`levers`."""
+
+    #: Key in ``policies=[...]`` and in ``policies.<name>.<intensity>``.
+    name: ClassVar[str]
+    #: Readable name for figures, tables and the page.
+    label: ClassVar[str]
+    #: One sentence: what the remedy is (the sources' words).
+    summary: ClassVar[str]
+    #: The parameter dataclass (a subclass of :class:`PolicyParams`).
+    Params: ClassVar[type[PolicyParams]]
+    #: The intensity a slider or a dose-response series moves.
+    main_intensity: ClassVar[str]
+    #: Levels of the main intensity for a dose-response series, lowest first.
+    dose_levels: ClassVar[tuple[float, ...]]
+    #: The levers :meth:`levers` proposes values for (declared, and checked by the tests).
+    moves: ClassVar[tuple[str, ...]]
+
+    def __init__(self, params: PolicyParams | None = None):
+        self.params = params if params is not None else self.Params(enabled=True)
+
+    def levers(self, base: Levers) -> dict[str, Any]:
+        """The levers this policy moves, as ``{lever: proposed value}``, computed from the
+        pre-reform levers ``base`` (never from another policy's proposals; arrays are copies)."""
+        raise NotImplementedError
+
+    # ----- declared facts, read by the schema, the page, the plots and the experiments ---------
+    @classmethod
+    def intensities(cls) -> list[dataclasses.Field]:
+        """The fields of :attr:`Params` that set how strongly the policy acts (not the switch
+        or the start day)."""
+        common = {f.name for f in dataclasses.fields(PolicyParams)}
+        return [f for f in dataclasses.fields(cls.Params) if f.name not in common]
+
+    @classmethod
+    def intensity(cls, name: str) -> dataclasses.Field:
+        for f in cls.intensities():
+            if f.name == name:
+                return f
+        raise KeyError(f"policy {cls.name!r} has no intensity {name!r}")
+
+    @classmethod
+    def default(cls, name: str) -> Any:
+        """The schema default of an intensity."""
+        return getattr(cls.Params(), name)

@@ -1,0 +1,30 @@
+"""Doctor communication training and informed consent in plain language.
+
+Mechanism: trained doctors explain risk better, which makes patients' expectations realistic
+(``sim.mechanisms.care.expectation``). Source: MISSION.md remedies (information asymmetry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.config.fields import unit
+from sim.policies.base import Policy, PolicyParams
+
+
+@dataclass
+class CommunicationTrainingParams(PolicyParams):
+    skill_gain: float = unit(0.5, "share of the gap to perfect communication closed")
+
+
+class CommunicationTraining(Policy):
+    name = "communication_training"
+    label = "Communication training"
+    summary = "Doctor communication training and informed consent in plain language."
+    Params = CommunicationTrainingParams
+    main_intensity = "skill_gain"
+    dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
+    moves = ("communication_gain",)
+
+    def levers(self, base):
+        return {"communication_gain": self.params.skill_gain}

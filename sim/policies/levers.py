@@ -1,0 +1,160 @@
+"""Levers: every quantity of the daily rules that a policy can move, and how policies combine.
+
+The mechanisms never ask "is policy X on?". They read a :class:`Levers` object: the value in
+force today of every quantity a policy can move. Its pre-reform values come from the
+behavioural parameters (:meth:`Levers.pre_reform`); each policy in force proposes values for
+the levers it moves (``Policy.levers``), computed from the pre-reform values alone, and each
+lever declares once how several proposals combine (:class:`Combine`). Because no proposal
+depends on another policy's, and proposals are combined in the registry's order, a set of
+policies gives the same levers whatever the order it was listed in. Policies change no state
+and draw no random numbers, which keeps the common random numbers of every arm aligned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import reduce
+from typing import Any
+
+import numpy as np
+
+from sim.config.fields import ConfigError
+
+
+class Combine(Enum):
+    """How the proposals of several policies for one lever make the value in force."""
+
+    AT_LEAST = "at least"  # the largest of the pre-reform value and every proposal
+    AT_MOST = "at most"  # the smallest of them
+    SUM = "sum"  # the pre-reform value plus every proposal (proposals are increments)
+    REPLACE = "replace"  # the one proposal; two policies proposing it is a configuration error
+
+
+AT_LEAST, AT_MOST, SUM, REPLACE = Combine.AT_LEAST, Combine.AT_MOST, Combine.SUM, Combine.REPLACE
+
+
+def lever(combine: Combine, doc: str) -> Any:
+    """A lever's field: how proposals combine, and what it means. No default: the pre-reform
+    values come from the behavioural parameters (:meth:`Levers.pre_reform`)."""
+    return field(metadata={"combine": combine, "doc": doc})
+
+
+@dataclass
+class Levers:
+    # care (tiered care, family doctor)
+    gatekeeping: float = lever(AT_LEAST, "share of non-emergency episodes that must start at a clinic")
+    emergency_severity: float = lever(AT_MOST, "severity above which gatekeeping is bypassed")
+    referral_probability: float = lever(AT_LEAST, "chance a clinic refers a case beyond its capability")
+    capability: np.ndarray = lever(AT_LEAST, "highest severity each tier treats well (by tier)")  # noqa: RUF009
+    clinic_quality_gain: float = lever(AT_LEAST, "share of clinic doctors' skill gap closed")
+    clinic_capacity_gain: float = lever(AT_LEAST, "extra clinic consultations per doctor-day (share)")
+    family_enrolment: float = lever(AT_LEAST, "share of residents with a family-doctor contract")
+    family_first_contact: float = lever(AT_LEAST, "chance a contracted resident goes to the family doctor first")
+    family_trust_gain: float = lever(AT_LEAST, "trust in primary care gained by contracted residents")
+    family_explanation_gain: float = lever(AT_LEAST, "extra explanation quality from continuity of care")
+    # money (insurance, tiered-care price differential, pay reform)
+    coverage: np.ndarray = lever(AT_LEAST, "insurance reimbursement share (by tier)")  # noqa: RUF009
+    uninsured_share: float = lever(AT_MOST, "share of residents without insurance")
+    overtest_decoupling: float = lever(AT_LEAST, "share of the tests-and-drugs revenue incentive removed")
+    pay_rise: float = lever(AT_LEAST, "burnout accumulation and attrition cut by better pay")
+    # communication and literacy
+    communication_gain: float = lever(AT_LEAST, "share of the gap to perfect communication closed")
+    literacy_gain: float = lever(AT_LEAST, "share of the gap to full medical literacy closed")
+    # disputes: third-party mediation
+    mediation_on: bool = lever(AT_LEAST, "mediation centres exist")
+    mediation_uptake: float = lever(AT_LEAST, "share of new disputes taken to mediation")
+    mediators_per_100k: float = lever(AT_LEAST, "mediators per 100,000 residents")
+    mediator_capacity: int = lever(REPLACE, "cases one mediator handles in parallel")
+    mediator_impartiality: float = lever(REPLACE, "impartiality and professionalism of mediators")
+    mediation_days: float = lever(REPLACE, "mean duration of a mediation case (days)")
+    mediation_max_success: float = lever(REPLACE, "agreement rate of a fully impartial mediator")
+    # violence
+    punishment_probability: float = lever(AT_LEAST, "chance violence is punished")
+    security: float = lever(AT_LEAST, "share of assaults stopped by hospital security before injury")
+    # media and crisis PR
+    sensationalism_cut: float = lever(AT_LEAST, "share of outlets' sensationalism removed")
+    positive_story_rate: float = lever(SUM, "positive stories per outlet per day")
+    transparency: float = lever(AT_LEAST, "chance a hospital responds openly to an incident")
+    forgiveness: float = lever(AT_LEAST, "chance an open response turns a story's tone positive")
+
+    @classmethod
+    def pre_reform(cls, params) -> Levers:
+        """The levers with no policy in force, from the behavioural parameters
+        (``sim.config.schema.BehaviourParams``)."""
+        care, cost = params.care, params.cost
+        return cls(
+            gatekeeping=0.0,
+            emergency_severity=1.0,
+            referral_probability=care.referral_probability,
+            capability=np.array([care.capability_primary, care.capability_secondary, care.capability_tertiary]),
+            clinic_quality_gain=0.0,
+            clinic_capacity_gain=0.0,
+            family_enrolment=0.0,
+            family_first_contact=0.0,
+            family_trust_gain=0.0,
+            family_explanation_gain=0.0,
+            coverage=np.array([cost.coverage_primary, cost.coverage_secondary, cost.coverage_tertiary]),
+            uninsured_share=cost.uninsured_share,
+            overtest_decoupling=0.0,
+            pay_rise=0.0,
+            communication_gain=0.0,
+            literacy_gain=0.0,
+            mediation_on=False,
+            mediation_uptake=0.0,
+            mediators_per_100k=0.0,
+            mediator_capacity=0,
+            mediator_impartiality=0.0,
+            mediation_days=1.0,
+            mediation_max_success=0.0,
+            punishment_probability=params.violence.punishment_probability,
+            security=0.0,
+            sensationalism_cut=0.0,
+            positive_story_rate=params.media.positive_story_rate,
+            transparency=0.0,
+            forgiveness=0.0,
+        )
+
+
+LEVER_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Levers))
+
+
+def _at_least(a, b):
+    return np.maximum(a, b) if isinstance(a, np.ndarray) else max(a, b)
+
+
+def _at_most(a, b):
+    return np.minimum(a, b) if isinstance(a, np.ndarray) else min(a, b)
+
+
+def combine(base: Levers, proposals: Iterable[tuple[str, dict[str, Any]]]) -> Levers:
+    """The levers in force: ``base`` moved by each ``(policy name, {lever: value})`` proposal,
+    each lever by its own :class:`Combine` rule. ``base`` is left unchanged."""
+    proposals = list(proposals)
+    for who, offer in proposals:
+        unknown = set(offer) - set(LEVER_NAMES)
+        if unknown:
+            raise ValueError(f"policy {who!r} proposes unknown lever(s) {sorted(unknown)}")
+    values = {}
+    for f in dataclasses.fields(Levers):
+        value = getattr(base, f.name)
+        value = value.copy() if isinstance(value, np.ndarray) else value
+        offers = [(who, offer[f.name]) for who, offer in proposals if f.name in offer]
+        rule = f.metadata["combine"]
+        if offers and rule is AT_LEAST:
+            value = reduce(_at_least, (v for _, v in offers), value)
+        elif offers and rule is AT_MOST:
+            value = reduce(_at_most, (v for _, v in offers), value)
+        elif offers and rule is SUM:
+            value = reduce(lambda a, b: a + b, (v for _, v in offers), value)
+        elif offers and rule is REPLACE:
+            if len(offers) > 1:
+                raise ConfigError(
+                    f"policies {[who for who, _ in offers]} all set lever {f.name!r}, which does not combine "
+                    "(rule 'replace'): switch on only one of them"
+                )
+            value = offers[0][1]
+        values[f.name] = value
+    return Levers(**values)

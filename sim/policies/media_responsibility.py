@@ -1,0 +1,33 @@
+"""Responsible media: objective reporting instead of sensationalism.
+
+Mechanism: outlets cover fewer incidents and in a milder tone, and publish balanced positive
+stories (``sim.mechanisms.media``). Sources: MISSION.md remedies; Giardini & Vilone, JASSS 2021
+(alarming news spreads more easily).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.config.fields import param, unit
+from sim.policies.base import Policy, PolicyParams
+
+
+@dataclass
+class MediaResponsibilityParams(PolicyParams):
+    sensationalism_cut: float = unit(0.6, "share of sensationalism removed")
+    positive_story_rate: float = param(0.02, 0, None, "balanced positive stories per outlet per day")
+
+
+class MediaResponsibility(Policy):
+    name = "media_responsibility"
+    label = "Responsible media"
+    summary = "Objective reporting instead of sensationalism."
+    Params = MediaResponsibilityParams
+    main_intensity = "sensationalism_cut"
+    dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
+    moves = ("sensationalism_cut", "positive_story_rate")
+
+    def levers(self, base):
+        p = self.params
+        return {"sensationalism_cut": p.sensationalism_cut, "positive_story_rate": p.positive_story_rate}

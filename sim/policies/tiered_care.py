@@ -1,0 +1,60 @@
+"""Tiered care (分级诊疗): primary care first, referral upwards, investment in primary care.
+
+Mechanism: non-emergency episodes must start at a clinic (gatekeeping); clinics refer cases
+beyond their capability; investment raises clinics' capability, doctors' skill and staffing;
+clinics reimburse more of the bill (price differential). Sources: MISSION.md remedies (weak
+primary care, delayed referral); HISTORY.md A4 (State Council guideline 2015-09, pilots
+2016-2017).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.config.fields import unit
+from sim.policies.base import Policy, PolicyParams
+
+
+@dataclass
+class TieredCareParams(PolicyParams):
+    gatekeeping: float = unit(0.7, "share of non-emergency episodes that must start at a clinic")
+    emergency_severity: float = unit(0.8, "severity above which gatekeeping is bypassed")
+    referral_probability: float = unit(0.9, "chance a clinic refers a case beyond its capability")
+    primary_investment: float = unit(
+        0.5, "raises clinic capability and quality (1: to secondary level) and clinic staffing (1: doubled)"
+    )
+    price_differential: float = unit(0.5, "extra reimbursement at clinics (share of the gap to full coverage)")
+
+
+class TieredCare(Policy):
+    name = "tiered_care"
+    label = "Tiered care"
+    summary = "分级诊疗: primary care first, referral upwards, investment in primary care."
+    Params = TieredCareParams
+    main_intensity = "gatekeeping"
+    dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
+    moves = (
+        "gatekeeping",
+        "emergency_severity",
+        "referral_probability",
+        "capability",
+        "clinic_quality_gain",
+        "clinic_capacity_gain",
+        "coverage",
+    )
+
+    def levers(self, base):
+        p = self.params
+        capability = base.capability.copy()
+        capability[0] = capability[0] + p.primary_investment * (capability[1] - capability[0])
+        coverage = base.coverage.copy()
+        coverage[0] = coverage[0] + p.price_differential * (1 - coverage[0])
+        return {
+            "gatekeeping": p.gatekeeping,
+            "emergency_severity": p.emergency_severity,
+            "referral_probability": p.referral_probability,
+            "capability": capability,
+            "clinic_quality_gain": p.primary_investment,
+            "clinic_capacity_gain": p.primary_investment,  # staff and equipment: 1 doubles capacity
+            "coverage": coverage,
+        }
