@@ -65,8 +65,10 @@ def default_settings() -> dict:
 def overrides(settings: dict) -> list[str]:
     """Hydra override strings for the page's settings.
 
-    A policy's intensity and start day are passed only when the policy is switched on: the
-    config rejects settings of a policy that is off (they would be silently ignored).
+    A policy's slider sets its dose (``Policy.at_dose``: the main intensity, and the other
+    intensities in proportion, so that the slider at its lowest is no reform at all). Intensities
+    and start day are passed only when the policy is switched on: the config rejects settings
+    of a policy that is off (they would be silently ignored).
     """
     switched_on = [p for p in POLICY_NAMES if settings.get(p, False)]
     result = [
@@ -76,8 +78,9 @@ def overrides(settings: dict) -> list[str]:
     ]
     for policy in switched_on:
         key = intensity_setting(policy)
-        if key in settings:
-            result.append(f"policies.{policy}.{MAIN_INTENSITY[policy]}={float(settings[key])!r}")
+        if key in settings:  # the slider is the policy's dose: its other intensities move with it
+            for name, value in POLICIES[policy].at_dose(float(settings[key])).items():
+                result.append(f"policies.{policy}.{name}={value!r}")
         if int(settings.get("reform_day", 0)):
             result.append(f"policies.{policy}.start_day={int(settings['reform_day'])}")
     return result

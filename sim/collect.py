@@ -50,7 +50,7 @@ def effective_policies(config: dict) -> dict[str, int]:
     days = config["days"]
     out = {}
     for name in POLICY_NAMES:
-        policy = config["policies"][name]
+        policy = config["policies"].get(name, {"enabled": False})
         if policy["enabled"] and policy["start_day"] < days:
             out[name] = policy["start_day"]
     return out
@@ -87,7 +87,7 @@ def read_run(run_dir: Path, sweep_dir: Path | None = None) -> tuple[dict, dict, 
     config, overrides = run_config(run_dir)
     flat = flatten(config)
     for name in POLICY_NAMES:
-        if not config["policies"][name]["enabled"]:
+        if not config["policies"].get(name, {}).get("enabled", False):
             for key in list(flat):
                 if key.startswith(f"policies.{name}."):
                     flat[key] = None

@@ -174,10 +174,12 @@ def test_calibration_script_minimal(tmp_path):
         [
             "--wave-power2",
             "5",
-            # 32 sets of 60 tiny days fit a 28-term emulator loosely, and this test checks the
-            # script's plumbing and outputs, not the fit: a loose cutoff keeps the NROY space non-empty
+            # 32 sets of 60 tiny days fit a 28-term emulator loosely, and per-hospital counts of a
+            # tiny hospital (1,000 residents) are far from the targets (injuries are often zero):
+            # this test checks the script's plumbing and outputs, not the fit, so the cutoff is set
+            # so loose that the not-ruled-out space cannot be empty
             "--cutoff",
-            "10",
+            "1000",
             "--population-power2",
             "3",
             "--max-generations",
@@ -252,7 +254,7 @@ def test_sensitivity_script_minimal(tmp_path):
             "--scale",
             "tiny",
             "--days",
-            "30",
+            "90",
             "--seeds",
             "2",
             "--trajectories",

@@ -47,10 +47,10 @@ INSTALL_HINT = (
 # ------------------------------------------------------------------------------------------------
 def test_settings_of_a_switched_off_policy_are_not_passed_to_the_config():
     """The config rejects intensities of a policy that is off; the page must not send them."""
-    settings = {**app.default_settings(), "insurance_coverage": 0.95, "reform_day": 90}
+    settings = {**app.default_settings(), "insurance_coverage_gain": 0.95, "reform_day": 90}
     cfg = compose(app.overrides(settings))
     assert cfg.policies.enabled() == []
-    assert cfg.policies.insurance.coverage == compose([]).policies.insurance.coverage
+    assert cfg.policies.insurance.coverage_gain == compose([]).policies.insurance.coverage_gain
 
 
 def test_switched_on_policies_get_their_intensity_and_the_reform_day():

@@ -57,7 +57,7 @@ def _run(out, *overrides):
 
 def test_the_run_directory_holds_summary_timeseries_and_hydra_record(tmp_path):
     out = tmp_path / "run"
-    summary, proc = _run(out, "seed=5", "policies=[mediation,insurance]", "policies.insurance.coverage=0.9")
+    summary, proc = _run(out, "seed=5", "policies=[mediation,insurance]", "policies.insurance.coverage_gain=0.9")
     assert SUMMARY_KEYS <= set(summary)
     assert (summary["seed"], summary["days"], summary["n_patients"]) == (5, 40, 3000)
     assert summary["policies"] == ["mediation", "insurance"]
@@ -69,7 +69,7 @@ def test_the_run_directory_holds_summary_timeseries_and_hydra_record(tmp_path):
     assert frame["day"].is_monotonic_increasing and frame["day"].nunique() == 40
     for name in ("config.yaml", "overrides.yaml", "hydra.yaml"):
         assert (out / ".hydra" / name).is_file()
-    assert "policies.insurance.coverage=0.9" in (out / ".hydra" / "overrides.yaml").read_text()
+    assert "policies.insurance.coverage_gain=0.9" in (out / ".hydra" / "overrides.yaml").read_text()
     assert "mean_trust" in proc.stdout  # the headline is printed
 
 
@@ -99,7 +99,7 @@ CLI_BAD_INPUTS = {
     "probability outside [0, 1]": (["params.care.irreducible_risk=1.5"], "params.care.irreducible_risk"),
     "negative count": (["policies=[mediation]", "policies.mediation.capacity=-1"], "policies.mediation.capacity"),
     "zero-patient population": (["scale.n_patients=0"], "scale.n_patients"),
-    "intensity of a policy that is off": (["policies.insurance.coverage=0.9"], "policies.insurance.coverage"),
+    "intensity of a policy that is off": (["policies.insurance.coverage_gain=0.9"], "policies.insurance.coverage_gain"),
 }
 
 

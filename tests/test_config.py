@@ -21,22 +21,22 @@ BAD_INPUTS = {
     "unknown scale": (["scale=huge"], ["scale", "huge", "tiny"]),
     "wrong type": (["days=abc"], ["days", "abc", "Integer"]),
     "wrong type of a policy intensity": (
-        ["policies=[insurance]", "policies.insurance.coverage=abc"],
-        ["policies.insurance.coverage", "abc"],
+        ["policies=[insurance]", "policies.insurance.coverage_gain=abc"],
+        ["policies.insurance.coverage_gain", "abc"],
     ),
     "probability above 1": (["params.care.irreducible_risk=1.5"], ["params.care.irreducible_risk", "[0.0, 1.0]"]),
     "probability below 0": (["params.cost.uninsured_share=-0.1"], ["params.cost.uninsured_share", "[0.0, 1.0]"]),
     "policy probability above 1": (
-        ["policies=[insurance]", "policies.insurance.coverage=1.5"],
-        ["policies.insurance.coverage", "[0.0, 1.0]"],
+        ["policies=[insurance]", "policies.insurance.coverage_gain=1.5"],
+        ["policies.insurance.coverage_gain", "[0.0, 1.0]"],
     ),
     "negative count": (["policies=[mediation]", "policies.mediation.capacity=-1"], ["policies.mediation.capacity"]),
     "negative days": (["days=-1"], ["days", "out of range"]),
     "negative patients": (["scale.n_patients=-5"], ["scale.n_patients", "out of range"]),
     "zero-patient population": (["scale.n_patients=0"], ["scale.n_patients", "out of range"]),
     "intensity of a policy that is off": (
-        ["policies.insurance.coverage=0.9"],
-        ["policies.insurance.coverage", "insurance", "not switched on"],
+        ["policies.insurance.coverage_gain=0.9"],
+        ["policies.insurance.coverage_gain", "insurance", "not switched on"],
     ),
     "start day of a policy that is off": (["policies.mediation.start_day=5"], ["policies.mediation.start_day"]),
     "not a finite number": (["params.care.fit_penalty=nan"], ["params.care.fit_penalty", "finite"]),
@@ -88,14 +88,14 @@ def test_overrides_reach_the_validated_config():
             "seed=42",
             "days=17",
             "policies=[mediation,insurance]",
-            "policies.insurance.coverage=0.9",
+            "policies.insurance.coverage_gain=0.9",
             "policies.mediation.start_day=5",
             "params.trust.negativity_bias=3",
         ]
     )
     assert (cfg.seed, cfg.days, cfg.scale.name) == (42, 17, "tiny")
     assert cfg.policies.enabled() == ["mediation", "insurance"]
-    assert cfg.policies.insurance.coverage == 0.9
+    assert cfg.policies.insurance.coverage_gain == 0.9
     assert cfg.policies.mediation.start_day == 5
     assert cfg.params.trust.negativity_bias == 3
 

@@ -21,22 +21,19 @@ from pathlib import Path
 import pytest
 
 from sim.api import compose, run
+from sim.policies import PACKAGES, POLICY_NAMES
 
 GOLDEN = Path(__file__).parent / "golden"
-ALL = (
-    "tiered_care,mediation,insurance,legal_deterrence,communication_training,health_literacy,"
-    "media_responsibility,crisis_pr,pay_reform,family_doctor"
-)
 #: name -> overrides. Tiny scale, a year after the default burn-in; one small-scale baseline.
 CASES = {
     "baseline": [],
-    **{name: [f"policies=[{name}]"] for name in ALL.split(",")},
-    "mission_package": ["policies=[tiered_care,mediation,insurance]"],
-    "all_policies": [f"policies=[{ALL}]"],
+    **{name: [f"policies=[{name}]"] for name in POLICY_NAMES},
+    **{name: [f"policies=[{','.join(members)}]"] for name, members in PACKAGES.items()},
+    "all_policies": [f"policies=[{','.join(POLICY_NAMES)}]"],
     "late_start": [
-        "policies=[tiered_care,legal_deterrence]",
-        "policies.tiered_care.start_day=100",
-        "policies.legal_deterrence.start_day=200",
+        f"policies=[{POLICY_NAMES[0]},{POLICY_NAMES[3]}]",
+        f"policies.{POLICY_NAMES[0]}.start_day=100",
+        f"policies.{POLICY_NAMES[3]}.start_day=200",
     ],
 }
 SMALL = {"baseline_small": ["scale=small", "days=180"]}

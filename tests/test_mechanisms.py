@@ -412,7 +412,10 @@ def test_mediation_queue_respects_capacity_first_come_first_served():
 
 def test_mediation_agreement_rate_is_max_success_times_impartiality():
     model = _mediation_model(
-        "policies.mediation.capacity=5000", "policies.mediation.impartiality=0.75", "policies.mediation.max_success=0.8"
+        "policies.mediation.capacity=100",
+        "policies.mediation.mediators_per_100k=100",
+        "policies.mediation.impartiality=0.75",
+        "policies.mediation.max_success=0.8",
     )
     _file_disputes(model, 2_000)
     _advance(model, 1_500)
@@ -506,7 +509,7 @@ def test_epstein_rule_acts_exactly_when_grievance_minus_net_risk_exceeds_the_thr
     hardship_ = np.minimum(1.0, pa.harm[who] + p.money_weight * pa.loss_burden[who])
     legitimacy_ = p.doctor_trust_weight * pa.trust[who] + (1 - p.doctor_trust_weight) * model.disputes.legitimacy
     grievance_ = hardship_ * (1 - legitimacy_)
-    expected = grievance_ - pa.risk_aversion[who] * model.levers.punishment_probability > 0.25
+    expected = grievance_ - pa.risk_aversion[who] * model.levers.punished_probability > 0.25
     assert 0 < expected.sum() < who.size
     model.mechanisms["violence"].step(model.world)
     acted = pa.violent_acts[who] > 0

@@ -81,7 +81,7 @@ def test_levers_move_in_the_reforming_direction():
     assert post.gatekeeping > pre.gatekeeping
     assert post.capability[PRIMARY] > pre.capability[PRIMARY]
     assert (post.coverage >= pre.coverage).all() and post.uninsured_share < pre.uninsured_share
-    assert post.mediation_on and not pre.mediation_on
+    assert post.mediation_uptake > 0 == pre.mediation_uptake
     assert post.punishment_probability > pre.punishment_probability and post.security > pre.security
     assert post.communication_gain > 0 and post.literacy_gain > 0
     assert post.sensationalism_cut > 0 and post.positive_story_rate > pre.positive_story_rate
@@ -165,7 +165,7 @@ def _incident_day(*overrides: str, incidents: int = 300):
     """Media coverage of ``incidents`` violent incidents in one day (a tiny model's outlets)."""
     model = tiny_model(*overrides)
     hospital = int(np.flatnonzero(model.facilities.tier > PRIMARY)[0])
-    model.ledger.incidents = [("violence", hospital, 0.5, 0)] * incidents
+    model.ledger.incidents = [("violence", hospital, 0.5, resident) for resident in range(incidents)]
     model.mechanisms["media"].step(model.world)
     return [story for outlet in model.outlets for story in outlet.stories]
 

@@ -31,7 +31,7 @@ from sim.engine.reference import ReferenceModel
 from sim.policies import POLICY_NAMES
 
 ALPHA = 0.01  # family-wise level of each scenario's test
-SEEDS = range(10)
+SEEDS = range(16)
 DAYS = 60
 
 METRICS = (

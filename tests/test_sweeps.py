@@ -182,20 +182,20 @@ def test_resume_after_the_sweep_process_is_killed(tmp_path):
 
 def test_failed_run_is_recorded_and_does_not_stop_the_sweep(tmp_path):
     """An out-of-range intensity in one run: that run fails with its error, the others complete."""
-    proc = sweep(tmp_path, "policies=[insurance]", "policies.insurance.coverage=0.5,1.5", seeds="0", check=False)
+    proc = sweep(tmp_path, "policies=[insurance]", "policies.insurance.coverage_gain=0.5,1.5", seeds="0", check=False)
     assert proc.returncode != 0
     assert "1 run(s) failed" in proc.stderr
     assert "[sweep] 2/2 runs done (1 failed)" in proc.stderr  # progress at the end (sim.sweep.SweepCallback)
     statuses = {r.name: read_status(r) for r in run_dirs(tmp_path)}
     assert len(statuses) == 2
     failed = [s for s in statuses.values() if s["status"] == "failed"]
-    assert len(failed) == 1 and "policies.insurance.coverage" in failed[0]["error"]
+    assert len(failed) == 1 and "policies.insurance.coverage_gain" in failed[0]["error"]
     assert "Traceback" in failed[0]["traceback"]
 
     results, _, _ = collect(tmp_path)
     assert sorted(results["status"]) == ["completed", "failed"]
     bad = results[results["status"] == "failed"].iloc[0]
-    assert bad["policies.insurance.coverage"] == 1.5 and "out of range" in bad["error"]
+    assert bad["policies.insurance.coverage_gain"] == 1.5 and "out of range" in bad["error"]
     assert pd.isna(bad["disputes_per_hospital_year"])
 
 

@@ -18,18 +18,28 @@ class ConfigError(ValueError):
 
 
 def param(
-    default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", source: str = "assumption"
+    default: Any,
+    lo: float | None = None,
+    hi: float | None = None,
+    doc: str = "",
+    source: str = "assumption",
+    null: float | None = None,
 ) -> Any:
-    """A config field with an allowed closed range ``[lo, hi]``, a meaning and a source."""
-    return field(default=default, metadata={"range": (lo, hi), "doc": doc, "source": source})
+    """A config field with an allowed closed range ``[lo, hi]``, a meaning and a source.
+
+    ``null`` (policy intensities only): the value at which the intensity does nothing; a
+    policy's dose scales every intensity that has one between it and its default
+    (``sim.policies.base.Policy.at_dose``). ``None``: a qualifier that acts only through the
+    others (e.g. how impartial mediators are, when nobody goes to mediation)."""
+    return field(default=default, metadata={"range": (lo, hi), "doc": doc, "source": source, "null": null})
 
 
 UNIT = (0.0, 1.0)
 
 
-def unit(default: float, doc: str = "", source: str = "assumption") -> Any:
+def unit(default: float, doc: str = "", source: str = "assumption", null: float | None = None) -> Any:
     """A probability or a share: allowed range [0, 1]."""
-    return param(default, *UNIT, doc=doc, source=source)
+    return param(default, *UNIT, doc=doc, source=source, null=null)
 
 
 def allowed_range(f) -> str:

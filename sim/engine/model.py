@@ -14,7 +14,6 @@ with the state, and records the day (``sim.engine.metrics.REPORTERS``).
 from __future__ import annotations
 
 import mesa
-import numpy as np
 
 from sim.config.schema import SimConfig, validate
 from sim.engine import mesa_compat
@@ -24,7 +23,7 @@ from sim.engine.network import to_networkx
 from sim.engine.schedule import day_schedule
 from sim.engine.state import PRIMARY
 from sim.engine.streams import Streams
-from sim.engine.world import World, build_world
+from sim.engine.world import World, build_world, check_finite
 from sim.policies import PolicySet
 
 mesa_compat.install()
@@ -52,8 +51,9 @@ class TrustModel(mesa.Model):
         validate(config)
         self.config = config
         self.streams = Streams(config.seed)
-        # Mesa's own generators get a child of the same seed: nothing in the engine draws from them.
-        super().__init__(rng=np.random.default_rng(np.random.SeedSequence(config.seed).spawn(1)[0]))
+        # Mesa's own generators (model.rng, model.random: AgentSet.shuffle_do, the per-agent
+        # reference) get a stream of their own; nothing in the engine draws from them
+        super().__init__(rng=self.streams.generator("mesa"))
         self.policies = PolicySet(config.policies, config.params)
         self.mechanisms = day_schedule(config, self.streams)
         self._change_days = self.policies.change_days()
@@ -80,16 +80,13 @@ class TrustModel(mesa.Model):
         self.doctor_agents = [Doctor(self, i) for i in range(self.world.doctors.n)]
         self.hospitals = [Hospital(self, i) for i in range(self.world.facilities.n)]
         self.outlets = [MediaOutlet(self, i) for i in range(len(self.world.outlets))]
-        self._start_mediation_on_the_first_day()
-        if self.world.day >= 0:
-            self._observing = True
-        return self
-
-    def _start_mediation_on_the_first_day(self) -> None:
-        # a policy in force from the first day opens its centres before any step
+        # a policy in force from the first day (e.g. mediation centres) acts before any step
         for mechanism in self.mechanisms.values():
             mechanism.start_day(self.world)
         self.sync_agents()
+        if self.world.day >= 0:
+            self._observing = True
+        return self
 
     def burn_in(self) -> TrustModel:
         """Run the pre-reform days before day 0, then forget what was counted (the state is kept)."""
@@ -120,6 +117,7 @@ class TrustModel(mesa.Model):
             mechanism.start_day(world)
         for mechanism in self.mechanisms.values():
             mechanism.step(world)
+        check_finite(world)
         self.sync_agents()
         world.ledger.close_day()
         if world.day >= 0:

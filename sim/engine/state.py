@@ -122,7 +122,8 @@ def build_doctors(
     mean_skill = TIER_SKILL[tier[facility]]
     concentration = 40.0
     skill = rng.beta(mean_skill * concentration, (1 - mean_skill) * concentration)
-    burnout = rng.beta(max(initial_burnout, 1e-6) * 5, (1 - initial_burnout) * 5, n)
+    mean_burnout = min(max(initial_burnout, 1e-6), 1 - 1e-6)  # a beta needs a mean inside (0, 1)
+    burnout = rng.beta(mean_burnout * 5, (1 - mean_burnout) * 5, n)
     return DoctorArrays(
         facility=facility,
         skill=skill,
@@ -136,12 +137,13 @@ def build_doctors(
     )
 
 
-def new_doctor(doctors: DoctorArrays, slot: int, tier: int, rng: np.random.Generator) -> None:
-    """A replacement hired into a vacant post: fresh skills, no burnout."""
-    mean_skill = TIER_SKILL[tier]
-    doctors.skill[slot] = rng.beta(mean_skill * 40, (1 - mean_skill) * 40)
-    doctors.communication[slot] = rng.beta(2.0, 3.0)
-    doctors.overtest_propensity[slot] = rng.beta(2.0, 2.0)
+def new_doctor(
+    doctors: DoctorArrays, slot: int, skill: float, communication: float, overtest_propensity: float
+) -> None:
+    """A replacement hired into a vacant post: the given skills, little burnout."""
+    doctors.skill[slot] = skill
+    doctors.communication[slot] = communication
+    doctors.overtest_propensity[slot] = overtest_propensity
     doctors.burnout[slot] = 0.1
     doctors.vacant_until[slot] = FILLED
     doctors.off_until[slot] = NEVER

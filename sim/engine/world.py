@@ -56,6 +56,31 @@ class World:
         return int((self.facilities.tier > PRIMARY).sum())
 
 
+class NonFiniteState(RuntimeError):
+    """A state quantity became NaN or infinite: a run stops rather than write impossible numbers."""
+
+
+def check_finite(world: World) -> None:
+    """Raise :class:`NonFiniteState` naming the quantity and the day if any state is NaN or inf.
+
+    One sum per array: cheap enough for every day, and NaN or inf anywhere makes the sum so."""
+    quantities = {
+        "patients.trust": world.patients.trust,
+        "patients.trust_primary": world.patients.trust_primary,
+        "patients.harm": world.patients.harm,
+        "patients.loss_burden": world.patients.loss_burden,
+        "doctors.burnout": world.doctors.burnout,
+        "facilities.backlog": world.facilities.backlog,
+        "facilities.wait_reputation": world.facilities.wait_reputation,
+        "facilities.defensive_fear": world.facilities.defensive_fear,
+        "disputes.legitimacy": np.array([world.disputes.legitimacy]),
+        "today's counts": np.fromiter(world.ledger.today.values(), float),
+    }
+    for name, values in quantities.items():
+        if not np.isfinite(values.sum(dtype=np.float64)):
+            raise NonFiniteState(f"day {world.day}: {name} is not finite (NaN or inf); check the parameters")
+
+
 def media_areas(tier: np.ndarray, n_areas: int) -> np.ndarray:
     """Area of each facility: each tier's facilities spread evenly over the areas."""
     area = np.zeros(tier.size, dtype=np.int64)
@@ -84,17 +109,24 @@ def build_world(config, streams: Streams, levers: Levers) -> World:
     scale, params = config.scale, config.params
     facilities = build_facilities(scale, params.cost.financial_pressure)
     doctors = build_doctors(
-        doctor_posts(scale, facilities.tier), facilities.tier, params.workforce.initial_burnout, streams.workforce
+        doctor_posts(scale, facilities.tier),
+        facilities.tier,
+        params.workforce.initial_burnout,
+        streams.generator("doctors"),
     )
     n_clinics = int((facilities.tier == PRIMARY).sum())
-    patients = build_patients(scale.n_patients, n_clinics, params.population, streams.population)
-    adjacency = small_world(scale.n_patients, scale.mean_degree, scale.rewiring, streams.network)
+    patients = build_patients(scale.n_patients, n_clinics, params.population, streams.generator("population"))
+    adjacency = small_world(scale.n_patients, scale.mean_degree, scale.rewiring, streams.generator("network"))
     # local media: one outlet per area, reaching residents of its area and reporting on its
     # facilities, so a resident's exposure does not grow with the size of the city
     n_outlets = max(2, round(scale.n_patients / scale.patients_per_media_outlet))
     facility_area = media_areas(facilities.tier, n_outlets)
     outlets = build_outlets(
-        scale.n_patients, facility_area[patients.home_clinic], n_outlets, params.media, streams.media
+        scale.n_patients,
+        facility_area[patients.home_clinic],
+        n_outlets,
+        params.media,
+        streams.generator("media outlets"),
     )
     trust = params.trust
     return World(

@@ -55,7 +55,15 @@ class Roster:
 
     @classmethod
     def build(cls, doctors: DoctorArrays, facilities: FacilityArrays, day: int) -> Roster:
+        """Who is on duty where; a facility with nobody on duty sends its patients to the
+        nearest staffed one. A health system never closes: on a day with nobody on duty
+        anywhere (every doctor injured or gone, only at extreme parameter values), injured
+        doctors are called back, and with every post vacant locums take the posts."""
         on = np.flatnonzero(doctors.on_duty(day))
+        if on.size == 0:
+            on = np.flatnonzero(~doctors.vacant())
+        if on.size == 0:
+            on = np.arange(doctors.n)
         order = np.argsort(doctors.facility[on], kind="stable")
         slots = on[order]
         count = np.bincount(doctors.facility[slots], minlength=facilities.n)
@@ -63,8 +71,6 @@ class Roster:
         redirect = np.arange(facilities.n)
         staffed = count > 0
         if not staffed.all():
-            if not staffed.any():
-                raise RuntimeError(f"day {day}: no doctor is on duty anywhere")
             for f in np.flatnonzero(~staffed):
                 # same tier if possible, else the nearest tier above, else any staffed facility
                 tiers = facilities.tier
@@ -103,7 +109,7 @@ def primary_trust(patients: PatientArrays, idx: np.ndarray, levers: Levers) -> n
 
 def out_of_pocket_share(patients: PatientArrays, idx: np.ndarray, tier: np.ndarray, levers: Levers) -> np.ndarray:
     insured = patients.insurance_draw[idx] >= levers.uninsured_share
-    return 1.0 - levers.coverage[tier] * insured
+    return 1.0 - levers.effective_coverage[tier] * insured
 
 
 def base_cost(tier: np.ndarray, severity: np.ndarray, params: CostParams) -> np.ndarray:
@@ -296,7 +302,7 @@ class Care(Mechanism):
     @classmethod
     def from_config(cls, config, streams) -> Care:
         p = config.params
-        return cls(p.care, p.cost, p.satisfaction, streams.care)
+        return cls(p.care, p.cost, p.satisfaction, streams.generator("care"))
 
     def step(self, world: World) -> None:
         roster = Roster.build(world.doctors, world.facilities, world.day)

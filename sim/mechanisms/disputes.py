@@ -18,10 +18,12 @@ negotiating its own case counts as less fair than a court or an impartial mediat
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 from sim.config.schema import DisputeParams
 from sim.engine.institutions import LITIGATION, MEDIATION, NEGOTIATION, NONE, Dispute
 from sim.engine.state import NO_DISPUTE
+from sim.engine.streams import KeyedDraws
 from sim.engine.world import World
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.mediation import Mediation
@@ -30,6 +32,10 @@ __all__ = ["FAIRNESS", "LITIGATION", "MEDIATION", "NEGOTIATION", "NONE", "Disput
 
 #: How fair each channel looks to a disputing patient (the hospital negotiates its own case).
 FAIRNESS = {NEGOTIATION: 0.6, LITIGATION: 0.9, NONE: 0.0}
+#: Purposes of the draws keyed by the disputing resident and the day (``sim.engine.streams``):
+#: a dispute's draws do not depend on how many other disputes the arm has.
+CHANNEL, NEGOTIATION_DAYS, COURT_DAYS, TO_MEDIATION, TO_COURT, GIVE_UP_DAYS = range(6)
+TRANSPARENT, AGREEMENT, RULING, PAYOUT = range(6, 10)
 
 
 def dispute_probability(harm, satisfaction, trust, burden, p: DisputeParams):
@@ -73,16 +79,19 @@ class Disputes(Mechanism):
         params: DisputeParams,
         mediation: Mediation,
         complaints: np.random.Generator,
-        rng: np.random.Generator,
+        draws: KeyedDraws,
     ):
         self.p, self.mediation = params, mediation
         self.complaints = complaints  # one draw per episode, so the draws stay aligned across arms
-        self.rng = rng
+        self.draws = draws
 
     @classmethod
     def from_config(cls, config, streams, mediation: Mediation | None = None) -> Disputes:
         mediation = mediation or Mediation.from_config(config, streams)
-        return cls(config.params.disputes, mediation, streams.complaints, streams.disputes)
+        return cls(config.params.disputes, mediation, streams.generator("complaints"), streams.keyed("disputes"))
+
+    def _u(self, world: World, dispute: Dispute, purpose: int) -> float:
+        return self.draws.uniform1(world.day, dispute.patient, purpose)
 
     def step(self, world: World) -> None:
         ep, pa = world.episodes, world.patients
@@ -120,7 +129,7 @@ class Disputes(Mechanism):
         world.ledger.today["disputes_hospital"] += tier > 0
         world.ledger.incidents.append(("dispute", facility, harm, patient))
         p_mediation = self.mediation.uptake(world)
-        u = self.rng.random()
+        u = self._u(world, dispute, CHANNEL)
         if u < p_mediation:
             self._to_mediation(world, dispute)
         else:
@@ -129,7 +138,8 @@ class Disputes(Mechanism):
                 self._to_court(world, dispute)
             elif u < self.p.litigation_share + self.p.negotiation_share:
                 dispute.channels.append(NEGOTIATION)
-                book.schedule(day + 1 + int(self.rng.exponential(self.p.negotiation_days)), "negotiation_end", dispute)
+                duration = -self.p.negotiation_days * np.log1p(-self._u(world, dispute, NEGOTIATION_DAYS))
+                book.schedule(day + 1 + int(duration), "negotiation_end", dispute)
             else:
                 self.close(world, dispute, "withdrawn", success=False, channel=NONE)
         world.ledger.note(
@@ -137,12 +147,12 @@ class Disputes(Mechanism):
         )
         return dispute
 
-    def _award(self, dispute: Dispute, factor: float) -> float:
+    def _award(self, world: World, dispute: Dispute, factor: float) -> float:
         """The payout of a dispute that ends in agreement or award, keeping its scale and its
         random draw on the record: payouts feed back into nothing else in the model, so the
         calibration can rescale them for other payout parameters (``sim.analysis.calibration``)."""
         dispute.payout_scale = float(payout_scale(dispute.harm, factor))
-        dispute.payout_draw = float(self.rng.standard_normal())
+        dispute.payout_draw = float(special.ndtri(self._u(world, dispute, PAYOUT)))
         return float(
             payout(
                 dispute.payout_scale, dispute.payout_draw, self.p.compensation_median_yuan, self.p.compensation_sigma
@@ -155,19 +165,20 @@ class Disputes(Mechanism):
 
     def _to_court(self, world: World, dispute: Dispute) -> None:
         dispute.channels.append(LITIGATION)
-        duration = self.rng.gamma(2.0, self.p.litigation_days / 2.0)
+        duration = self.p.litigation_days / 2.0 * special.gammaincinv(2.0, self._u(world, dispute, COURT_DAYS))
         world.disputes.schedule(world.day + 1 + int(duration), "court_ruling", dispute)
 
     def _escalate(self, world: World, dispute: Dispute) -> None:
         """After a failed negotiation or mediation: mediation, court, or left unresolved."""
-        u = self.rng.random()
+        u = self._u(world, dispute, TO_MEDIATION)
         if dispute.channel == NEGOTIATION and u < self.mediation.uptake(world):
             self._to_mediation(world, dispute)
-        elif self.rng.random() < self.p.escalate_to_court:
+        elif self._u(world, dispute, TO_COURT) < self.p.escalate_to_court:
             self._to_court(world, dispute)
         else:
             dispute.channels.append(NONE)
-            give_up = world.day + 1 + int(self.rng.exponential(self.p.unresolved_give_up_days))
+            waited = -self.p.unresolved_give_up_days * np.log1p(-self._u(world, dispute, GIVE_UP_DAYS))
+            give_up = world.day + 1 + int(waited)
             world.disputes.schedule(give_up, "give_up", dispute)
 
     # ----- the day's events ---------------------------------------------------------------------
@@ -178,22 +189,16 @@ class Disputes(Mechanism):
             if not dispute.is_open:
                 continue
             if event == "negotiation_end":
-                transparent = self.rng.random() < world.levers.transparency
+                transparent = self._u(world, dispute, TRANSPARENT) < world.levers.transparency
                 p = self.p.negotiation_success + transparent * self.p.transparency_negotiation_gain
-                if self.rng.random() < p:
-                    self.close(
-                        world,
-                        dispute,
-                        "agreement",
-                        success=True,
-                        channel=NEGOTIATION,
-                        compensation=self._award(dispute, 1.0),
-                    )
+                if self._u(world, dispute, AGREEMENT) < p:
+                    award = self._award(world, dispute, 1.0)
+                    self.close(world, dispute, "agreement", success=True, channel=NEGOTIATION, compensation=award)
                 else:
                     self._escalate(world, dispute)
             elif event == "court_ruling":
-                if self.rng.random() < self.p.litigation_success:
-                    award = self._award(dispute, self.p.court_award_factor)
+                if self._u(world, dispute, RULING) < self.p.litigation_success:
+                    award = self._award(world, dispute, self.p.court_award_factor)
                     self.close(world, dispute, "award", success=True, channel=LITIGATION, compensation=award)
                 else:
                     self.close(world, dispute, "failed", success=False, channel=LITIGATION)
@@ -206,7 +211,7 @@ class Disputes(Mechanism):
                         "agreement",
                         success=True,
                         channel=MEDIATION,
-                        compensation=self._award(dispute, self.p.mediation_award_factor),
+                        compensation=self._award(world, dispute, self.p.mediation_award_factor),
                         fairness=impartiality,
                     )
                 else:
@@ -238,8 +243,8 @@ class Disputes(Mechanism):
             patients.loss_burden[dispute.patient] = 0.0
             patients.harm[dispute.patient] *= 0.3
             world.ledger.today["compensation_yuan"] += compensation
-        elif outcome != "withdrawn":
-            patients.harm[dispute.patient] = min(1.0, patients.harm[dispute.patient] + 0.1)
+        elif outcome != "withdrawn":  # an unresolved dispute hurts: a tenth of the way to full harm
+            patients.harm[dispute.patient] += 0.1 * (1.0 - patients.harm[dispute.patient])
         if outcome != "withdrawn":
             weight = FAIRNESS.get(channel, 0.0) if fairness is None else fairness
             book.fair_successes += weight * success

@@ -34,7 +34,7 @@ class Illness(Mechanism):
 
     @classmethod
     def from_config(cls, config, streams) -> Illness:
-        return cls(config.scale.n_patients, config.params.illness, streams.illness)
+        return cls(config.scale.n_patients, config.params.illness, streams.generator("illness"))
 
     def step(self, world: World) -> None:
         who, severity = onsets(self.n_patients, self.p, self.rng)

@@ -19,16 +19,26 @@ import numpy as np
 
 from sim.config.schema import MediaParams
 from sim.engine.institutions import OutletRecord, Story
+from sim.engine.streams import KeyedDraws
 from sim.engine.world import World
 from sim.mechanisms.base import Mechanism
 
+#: Purposes of the draws keyed by the resident behind an incident (a disputant or a perpetrator)
+#: and the day, one set per kind of incident; positive stories are keyed by outlet.
+OPEN, FORGIVEN, COVERED = range(3)
+KIND_OFFSET = {"dispute": 0, "violence": 3}
+POSITIVE = 6
+
 
 def move_trust(trust: np.ndarray, audience: np.ndarray, tone: float, impact: float) -> None:
+    """A story moves its audience a share ``impact x |tone|`` (at most all) of the way towards 0
+    (bad news) or 1 (good news): trust stays in [0, 1] by construction."""
     t = trust[audience]
+    share = min(1.0, impact * abs(tone))
     if tone < 0:
-        trust[audience] = t - impact * (-tone) * t
+        trust[audience] = t - share * t
     else:
-        trust[audience] = t + impact * tone * (1 - t)
+        trust[audience] = t + share * (1 - t)
 
 
 def sensationalism(outlet: OutletRecord, levers) -> float:
@@ -42,34 +52,48 @@ class Media(Mechanism):
 
     name = "media"
 
-    def __init__(self, params: MediaParams, rng: np.random.Generator):
-        self.p, self.rng = params, rng
+    def __init__(self, params: MediaParams, draws: KeyedDraws):
+        self.p, self.draws = params, draws
 
     @classmethod
     def from_config(cls, config, streams) -> Media:
-        return cls(config.params.media, streams.media)
+        return cls(config.params.media, streams.keyed("media"))
 
     def step(self, world: World) -> None:
-        levers = world.levers
-        for kind, facility, _magnitude, _patient in world.ledger.incidents:
-            open_response = self.rng.random() < levers.transparency
-            forgiven = open_response and self.rng.random() < levers.forgiveness
+        levers, day = world.levers, world.day
+        for kind, facility, _magnitude, patient in world.ledger.incidents:
+            offset = KIND_OFFSET[kind]
+            open_response = self.draws.uniform1(day, patient, offset + OPEN) < levers.transparency
+            forgiven = open_response and self.draws.uniform1(day, patient, offset + FORGIVEN) < levers.forgiveness
             outlet = world.outlets[world.facility_area[facility]]  # the local outlet covers it
-            story = self.cover(world, outlet, kind, facility, open_response, forgiven)
+            covered = self.draws.uniform1(day, patient, offset + COVERED)
+            story = self.cover(world, outlet, kind, facility, open_response, forgiven, covered)
             if story is not None:
                 self.publish(world, outlet, story)
-        for outlet in world.outlets:
-            for _ in range(self.rng.poisson(levers.positive_story_rate)):
-                self.publish(world, outlet, Story(outlet.index, world.day, "positive", -1, 0.5))
+        if levers.positive_story_rate > 0:
+            outlets = np.arange(len(world.outlets))
+            for index, count in zip(
+                outlets, self.draws.poisson_counts(day, outlets, levers.positive_story_rate, POSITIVE), strict=True
+            ):
+                for _ in range(count):
+                    self.publish(world, world.outlets[index], Story(int(index), day, "positive", -1, 0.5))
 
     def cover(
-        self, world: World, outlet: OutletRecord, kind: str, facility: int, open_response: bool, forgiven: bool
+        self,
+        world: World,
+        outlet: OutletRecord,
+        kind: str,
+        facility: int,
+        open_response: bool,
+        forgiven: bool,
+        u: float = 0.0,
     ) -> Story | None:
-        """A story on an incident, with probability ``coverage x sensationalism``; its tone."""
+        """A story on an incident when the uniform ``u`` falls below ``coverage x sensationalism``;
+        its tone."""
         p = self.p
         sens = sensationalism(outlet, world.levers)
         coverage = p.coverage_violence if kind == "violence" else p.coverage_dispute
-        if self.rng.random() >= coverage * sens:
+        if u >= coverage * sens:
             return None
         tone = -(0.5 + sens)
         if forgiven:

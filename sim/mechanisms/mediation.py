@@ -11,27 +11,31 @@ mediators resolves nothing. Every setting is a lever (``sim.policies.levers``).
 
 from __future__ import annotations
 
-import numpy as np
+from scipy import special
 
 from sim.engine.institutions import Dispute, MediationCentre, MediatorRecord
+from sim.engine.streams import KeyedDraws
 from sim.engine.world import World
 from sim.mechanisms.base import Mechanism
+
+#: Purposes of the draws keyed by the disputing resident and the day (``sim.engine.streams``).
+CASE_DAYS, AGREEMENT = 0, 1
 
 
 class Mediation(Mechanism):
     name = "mediation"
 
-    def __init__(self, n_patients: int, rng: np.random.Generator):
-        self.n_patients, self.rng = n_patients, rng
+    def __init__(self, n_patients: int, draws: KeyedDraws):
+        self.n_patients, self.draws = n_patients, draws
 
     @classmethod
     def from_config(cls, config, streams) -> Mediation:
-        return cls(config.scale.n_patients, streams.mediation)
+        return cls(config.scale.n_patients, streams.keyed("mediation"))
 
     def start_day(self, world: World) -> None:
         """Open the centres on the day the policy comes into force (once)."""
         levers, mediation = world.levers, world.mediation
-        if mediation.centres or not levers.mediation_on:
+        if mediation.centres or levers.mediation_uptake <= 0:
             return
         n_centres = max(1, round(self.n_patients / 100_000))
         per_100k = levers.mediators_per_100k
@@ -58,7 +62,7 @@ class Mediation(Mechanism):
 
     def uptake(self, world: World) -> float:
         """Chance a new dispute goes to mediation: the policy's uptake once centres exist."""
-        return world.levers.mediation_uptake if world.levers.mediation_on and world.mediation.centres else 0.0
+        return world.levers.mediation_uptake if world.mediation.centres else 0.0
 
     def submit(self, world: World, dispute: Dispute) -> None:
         centre = world.mediation.centre_for(dispute.facility)
@@ -78,7 +82,8 @@ class Mediation(Mechanism):
                 self.take_case(world, mediator, dispute)
 
     def take_case(self, world: World, mediator: MediatorRecord, dispute: Dispute) -> None:
-        duration = 1 + int(self.rng.gamma(2.0, mediator.mean_duration_days / 2.0))
+        u = self.draws.uniform1(world.day, dispute.patient, CASE_DAYS)
+        duration = 1 + int(mediator.mean_duration_days / 2.0 * special.gammaincinv(2.0, u))  # gamma(2, mean / 2)
         dispute.mediator = mediator.index
         mediator.cases.append(dispute)
         mediator.durations.append(duration)
@@ -88,7 +93,9 @@ class Mediation(Mechanism):
         """End a case; True if it ends in agreement (chance ``max_success x impartiality``)."""
         mediator = world.mediation.mediators[dispute.mediator]
         mediator.cases.remove(dispute)
-        agreed = self.rng.random() < mediator.max_success * mediator.impartiality
+        agreed = (
+            self.draws.uniform1(world.day, dispute.patient, AGREEMENT) < mediator.max_success * mediator.impartiality
+        )
         mediator.cases_closed += 1
         mediator.agreements += agreed
         self.assign(world, world.mediation.centres[mediator.centre])

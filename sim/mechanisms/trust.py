@@ -38,8 +38,9 @@ def own_experience(
     """trust_i += w a (S_i - trust_i), with a multiplied by the negativity bias when S_i < trust_i
     (``weight`` w < 1 for a lesson that only partly applies, e.g. a clinic visit for trust in doctors)."""
     delta = satisfaction - trust[who]
-    # a patient with two episodes in a day keeps the last; rare and harmless
-    trust[who] = np.clip(trust[who] + weight * pull(delta, p.own_experience_rate, p.negativity_bias), 0, 1)
+    # a share (at most all) of the way towards S: stays in [0, 1] by construction. A patient
+    # with two episodes in a day keeps the last; rare and harmless
+    trust[who] = trust[who] + weight * pull(delta, p.own_experience_rate, p.negativity_bias)
 
 
 def contacts_of(adjacency: sp.csr_matrix, speakers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +60,9 @@ def word_of_mouth(
     trust: np.ndarray, adjacency: sp.csr_matrix, speakers: np.ndarray, told: np.ndarray, p: TrustParams
 ) -> None:
     """Every contact of a speaker hears ``told`` (the speaker's satisfaction) and moves towards
-    it if it lies within the confidence bound: t_i += w * (S_j - t_i) summed over speakers j.
+    it if it lies within the confidence bound: t_i += sum_j w_j (S_j - t_i) over speakers j,
+    with the weights scaled down to sum to at most 1 for a listener told by many on one day, so
+    that the new trust is a weighted mean of the old one and what was heard (stays in [0, 1]).
 
     Every listener's change is computed from the trust held before today's word of mouth
     (synchronous update); only the listeners' entries of ``trust`` are touched.
@@ -70,9 +73,11 @@ def word_of_mouth(
     delta = np.repeat(told, counts) - trust[listeners]
     heard = np.abs(delta) < p.confidence_bound
     listeners, delta = listeners[heard], delta[heard]
-    change = np.bincount(listeners, weights=pull(delta, p.word_of_mouth_rate, p.negativity_bias), minlength=trust.size)
+    rate = _rate(delta, p.word_of_mouth_rate, p.negativity_bias)
+    change = np.bincount(listeners, weights=rate * delta, minlength=trust.size)
+    total = np.bincount(listeners, weights=rate, minlength=trust.size)
     # a listener told by several speakers appears several times: each write stores the same value
-    trust[listeners] = np.clip(trust[listeners] + change[listeners], 0.0, 1.0)
+    trust[listeners] = trust[listeners] + change[listeners] / np.maximum(1.0, total[listeners])
 
 
 def degroot(trust: np.ndarray, weights: sp.csr_matrix, rate: float) -> None:

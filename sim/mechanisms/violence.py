@@ -19,11 +19,15 @@ import numpy as np
 
 from sim.config.schema import ViolenceParams
 from sim.engine.state import NO_DISPUTE
+from sim.engine.streams import KeyedDraws
 from sim.engine.world import World
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.workforce import Workforce
 
 DISTURBANCE, ASSAULT = "disturbance", "assault"
+#: Purposes of the draws keyed by the aggrieved resident and the day (``sim.engine.streams``): the
+#: same resident on the same day draws the same numbers in every arm.
+ACT, KIND, INJURY, VICTIM, PUNISHED = range(5)
 
 
 def hardship(harm, loss_burden, years_unresolved, p: ViolenceParams):
@@ -56,13 +60,13 @@ class Violence(Mechanism):
 
     name = "violence"
 
-    def __init__(self, params: ViolenceParams, workforce: Workforce, rng: np.random.Generator):
-        self.p, self.workforce, self.rng = params, workforce, rng
+    def __init__(self, params: ViolenceParams, workforce: Workforce, draws: KeyedDraws):
+        self.p, self.workforce, self.draws = params, workforce, draws
 
     @classmethod
     def from_config(cls, config, streams, workforce: Workforce | None = None) -> Violence:
         workforce = workforce or Workforce.from_config(config, streams)
-        return cls(config.params.violence, workforce, streams.violence)
+        return cls(config.params.violence, workforce, streams.keyed("violence"))
 
     def step(self, world: World) -> None:
         pa, p = world.patients, self.p
@@ -70,9 +74,9 @@ class Violence(Mechanism):
         if who.size == 0:
             return
         g = grievances(world, who, p)
-        n = net_risk(pa.risk_aversion[who], world.levers.punishment_probability)
+        n = net_risk(pa.risk_aversion[who], world.levers.punished_probability)
         over = (g - n) > p.threshold
-        acts = over & (self.rng.random(who.size) < p.daily_action_probability)
+        acts = over & (self.draws.uniform(world.day, who, ACT) < p.daily_action_probability)
         for i, gi in zip(who[acts], g[acts], strict=True):
             self.act(world, int(i), float(gi))
         # harm and losses fade outside an open dispute
@@ -83,8 +87,12 @@ class Violence(Mechanism):
 
     def act(self, world: World, patient: int, grievance_: float) -> str:
         """A disturbance or an assault at the facility that harmed ``patient``."""
-        p, pa, fa, today, rng = self.p, world.patients, world.facilities, world.ledger.today, self.rng
-        kind = ASSAULT if rng.random() < p.assault_share * min(1.0, 2 * grievance_) else DISTURBANCE
+        p, pa, fa, today, day = self.p, world.patients, world.facilities, world.ledger.today, world.day
+
+        def u(purpose: int) -> float:
+            return self.draws.uniform1(day, patient, purpose)
+
+        kind = ASSAULT if u(KIND) < p.assault_share * min(1.0, 2 * grievance_) else DISTURBANCE
         facility = int(pa.harm_facility[patient])
         if facility < 0:
             facility = int(pa.facility[patient])
@@ -92,15 +100,15 @@ class Violence(Mechanism):
         if kind == ASSAULT:
             fa.assaults[facility] += 1
             today["assaults"] += 1
-            if rng.random() < p.injury_probability * (1 - world.levers.security):
-                injured = self.victim(world, int(pa.harm_doctor[patient]), facility)
+            if u(INJURY) < p.injury_probability * (1 - world.levers.security):
+                injured = self.victim(world, int(pa.harm_doctor[patient]), facility, u(VICTIM))
                 if injured >= 0:
                     self.workforce.injure(world, injured)
         else:
             fa.disturbances[facility] += 1
             today["disturbances"] += 1
         today["violent_incidents_hospital"] += fa.tier[facility] > 0
-        punished = rng.random() < world.levers.punishment_probability
+        punished = u(PUNISHED) < world.levers.punished_probability
         world.ledger.violence_log.append(
             {
                 "day": world.day,
@@ -126,9 +134,9 @@ class Violence(Mechanism):
         )
         return kind
 
-    def victim(self, world: World, doctor_slot: int, facility: int) -> int:
+    def victim(self, world: World, doctor_slot: int, facility: int, u: float) -> int:
         """The doctor an assault injures: the treating doctor if at work, else anyone on duty
-        there; -1 if nobody is."""
+        there (picked by the uniform ``u``); -1 if nobody is."""
         doctors = world.doctors
         on_duty = doctors.on_duty(world.day)
         if doctor_slot >= 0 and on_duty[doctor_slot] and doctors.facility[doctor_slot] == facility:
@@ -136,4 +144,4 @@ class Violence(Mechanism):
         here = np.flatnonzero(on_duty & (doctors.facility == facility))
         if here.size == 0:
             return -1
-        return int(here[self.rng.integers(here.size)])
+        return int(here[min(int(u * here.size), here.size - 1)])

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config.schema import CareParams, WorkforceParams
-from sim.engine.state import new_doctor
+from sim.engine.state import TIER_SKILL, new_doctor
+from sim.engine.streams import KeyedDraws
 from sim.engine.world import World
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.care import consults_per_doctor_day
@@ -25,33 +26,34 @@ class Workforce(Mechanism):
     doctors (:meth:`injure`, :meth:`after_violence`), which the violence mechanism calls."""
 
     name = "workforce"
+    #: Purposes of the draws keyed by doctor post and day (``sim.engine.streams``).
+    QUIT, HIRE_DELAY, SKILL, COMMUNICATION, OVERTEST = range(5)
 
-    def __init__(self, params: WorkforceParams, care: CareParams, rng: np.random.Generator):
-        self.p, self.care, self.rng = params, care, rng
+    def __init__(self, params: WorkforceParams, care: CareParams, draws: KeyedDraws):
+        self.p, self.care, self.draws = params, care, draws
 
     @classmethod
     def from_config(cls, config, streams) -> Workforce:
-        return cls(config.params.workforce, config.params.care, streams.workforce)
+        return cls(config.params.workforce, config.params.care, streams.keyed("workforce"))
 
     def step(self, world: World) -> None:
         doctors, facilities, day, p = world.doctors, world.facilities, world.day, self.p
         per_day = consults_per_doctor_day(facilities.tier[doctors.facility], self.care, world.levers)
         doctors.workload = np.bincount(world.episodes.doctor, minlength=doctors.n) / per_day
         relief = 1.0 - world.levers.pay_rise
-        doctors.burnout += (
-            p.overload_burnout_rate * np.maximum(0.0, doctors.workload - 1.0) * relief
-            - p.burnout_recovery * doctors.burnout
-        )
-        np.clip(doctors.burnout, 0.0, 1.0, out=doctors.burnout)
+        # overload builds burnout, at most up to full burnout (a bounded update: stays in [0, 1])
+        growth = p.overload_burnout_rate * np.maximum(0.0, doctors.workload - 1.0) * relief
+        doctors.burnout += np.minimum(growth, 1.0 - doctors.burnout) - p.burnout_recovery * doctors.burnout
         facilities.defensive_fear *= 1.0 - p.defensive_decay
 
-        # attrition: one draw per post per day, whatever the arm (aligned random numbers)
-        quit_draw = self.rng.random(doctors.n)
-        hire_delay = self.rng.exponential(p.hiring_days, doctors.n)
+        # attrition: each post's draw depends on the post and the day only (aligned across arms)
+        posts = np.arange(doctors.n)
         filled = ~doctors.vacant()
         p_quit = (p.attrition_base + p.attrition_burnout * doctors.burnout**2) * relief
-        for slot in np.flatnonzero(filled & (quit_draw < p_quit)):
-            self.leave(world, int(slot), day + 1 + int(hire_delay[slot]))
+        quitting = np.flatnonzero(filled & (self.draws.uniform(day, posts, self.QUIT) < p_quit))
+        hire_delay = self.draws.exponential(day, quitting, p.hiring_days, self.HIRE_DELAY)
+        for slot, delay in zip(quitting, hire_delay, strict=True):
+            self.leave(world, int(slot), day + 1 + int(delay))
         for slot in np.flatnonzero(~filled & (doctors.vacant_until <= day)):
             self.hire(world, int(slot))
 
@@ -62,9 +64,16 @@ class Workforce(Mechanism):
         world.ledger.left.append(slot)
 
     def hire(self, world: World, slot: int) -> None:
-        """A replacement hired into a vacant post: fresh skills, no burnout."""
-        doctors = world.doctors
-        new_doctor(doctors, slot, int(world.facilities.tier[doctors.facility[slot]]), self.rng)
+        """A replacement hired into a vacant post: fresh skills (drawn as at set-up), no burnout."""
+        doctors, day = world.doctors, world.day
+        mean_skill = TIER_SKILL[int(world.facilities.tier[doctors.facility[slot]])]
+        new_doctor(
+            doctors,
+            slot,
+            skill=float(self.draws.beta(day, [slot], mean_skill * 40, (1 - mean_skill) * 40, self.SKILL)[0]),
+            communication=float(self.draws.beta(day, [slot], 2.0, 3.0, self.COMMUNICATION)[0]),
+            overtest_propensity=float(self.draws.beta(day, [slot], 2.0, 2.0, self.OVERTEST)[0]),
+        )
         world.ledger.today["doctors_hired"] += 1
         world.ledger.hired.append(slot)
 

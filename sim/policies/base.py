@@ -27,7 +27,7 @@ class PolicyParams:
     """Parameters every policy has: switched on or not, and from which day."""
 
     enabled: bool = False
-    start_day: int = param(0, 0, None, "day the policy takes effect (0: from the start)")
+    start_day: int = param(0, 0, 100_000, "day the policy takes effect (0: from the start; after the run: never)")
 
 
 class Policy:
@@ -43,7 +43,8 @@ class Policy:
     Params: ClassVar[type[PolicyParams]]
     #: The intensity a slider or a dose-response series moves.
     main_intensity: ClassVar[str]
-    #: Levels of the main intensity for a dose-response series, lowest first.
+    #: Levels of the main intensity for a dose-response series, lowest first (the first is the
+    #: main intensity's null: no effect; see :meth:`at_dose`).
     dose_levels: ClassVar[tuple[float, ...]]
     #: The levers :meth:`levers` proposes values for (declared, and checked by the tests).
     moves: ClassVar[tuple[str, ...]]
@@ -75,3 +76,22 @@ class Policy:
     def default(cls, name: str) -> Any:
         """The schema default of an intensity."""
         return getattr(cls.Params(), name)
+
+    @classmethod
+    def at_dose(cls, level: float) -> dict[str, float]:
+        """The intensities of the policy when its main intensity is ``level``: every intensity
+        with a null value (``sim.config.fields.param``) moves in proportion, from its null at
+        the main intensity's null to its default at the main intensity's default (within its
+        range); qualifiers keep their defaults. So the lowest dose, the main intensity at its
+        null, has no effect, and the default dose is the policy's default."""
+        main = cls.intensity(cls.main_intensity)
+        null, default = main.metadata["null"], cls.default(cls.main_intensity)
+        share = (level - null) / (default - null)
+        out = {cls.main_intensity: level}
+        for f in cls.intensities():
+            if f.name == cls.main_intensity or f.metadata.get("null") is None:
+                continue
+            lo, hi = f.metadata["range"]
+            value = f.metadata["null"] + share * (cls.default(f.name) - f.metadata["null"])
+            out[f.name] = float(min(max(value, lo if lo is not None else value), hi if hi is not None else value))
+        return out

@@ -14,7 +14,7 @@ from sim.policies.base import Policy, PolicyParams
 
 @dataclass
 class CommunicationTrainingParams(PolicyParams):
-    skill_gain: float = unit(0.5, "share of the gap to perfect communication closed")
+    skill_gain: float = unit(0.5, "share of the gap to perfect communication closed", null=0.0)
 
 
 class CommunicationTraining(Policy):

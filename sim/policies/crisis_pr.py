@@ -15,8 +15,8 @@ from sim.policies.base import Policy, PolicyParams
 
 @dataclass
 class CrisisPRParams(PolicyParams):
-    transparency: float = unit(0.8, "chance a hospital responds openly to an incident")
-    forgiveness: float = unit(0.5, "chance an open response turns a story's tone positive")
+    transparency: float = unit(0.8, "chance a hospital responds openly to an incident", null=0.0)
+    forgiveness: float = unit(0.5, "chance an open response turns a story's tone positive (a qualifier)")
 
 
 class CrisisPR(Policy):

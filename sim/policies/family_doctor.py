@@ -15,10 +15,12 @@ from sim.policies.base import Policy, PolicyParams
 
 @dataclass
 class FamilyDoctorParams(PolicyParams):
-    enrolment: float = unit(0.4, "share of residents with a contract")
-    first_contact: float = unit(0.8, "chance a contracted resident goes to the family doctor first")
-    trust_gain: float = unit(0.3, "trust in primary care gained by contracted residents")
-    explanation_gain: float = unit(0.3, "extra explanation quality from continuity of care")
+    enrolment: float = unit(
+        0.4, "share of residents with a contract", "HISTORY.md A5: 22.2 % in pilot cities, 2016", null=0.0
+    )
+    first_contact: float = unit(0.8, "chance a contracted resident goes to the family doctor first (a qualifier)")
+    trust_gain: float = unit(0.3, "trust in primary care gained by contracted residents (a qualifier)")
+    explanation_gain: float = unit(0.3, "extra explanation quality from continuity of care (a qualifier)")
 
 
 class FamilyDoctor(Policy):

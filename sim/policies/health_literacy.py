@@ -14,7 +14,7 @@ from sim.policies.base import Policy, PolicyParams
 
 @dataclass
 class HealthLiteracyParams(PolicyParams):
-    literacy_gain: float = unit(0.4, "share of the gap to full literacy closed")
+    literacy_gain: float = unit(0.4, "share of the gap to full literacy closed", null=0.0)
 
 
 class HealthLiteracy(Policy):

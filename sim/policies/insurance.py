@@ -2,15 +2,16 @@
 
 Mechanism: insurance reimburses a larger share of every bill and covers more residents, which
 lowers the out-of-pocket price (tier choice), the cost burden (expectations, satisfaction,
-disputes) and the money a harmed patient loses (hardship). Sources: MISSION.md (incomplete
-insurance); HISTORY.md A1 (out-of-pocket share 49 % in 2006 to 28 % in 2019).
+disputes) and the money a harmed patient loses (hardship). Both intensities close a share of a
+pre-reform gap, so they mean the same whatever the calibrated pre-reform coverage of each tier:
+``coverage_gain`` of the gap to full reimbursement at every tier, ``enrolment_gain`` of the
+uninsured. Sources: MISSION.md (incomplete insurance); HISTORY.md A1 (out-of-pocket share of
+health spending 49 % in 2006 to 28 % in 2019; insured adults 27.7 % in 2003 to 96.4 % in 2011).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
 
 from sim.config.fields import unit
 from sim.policies.base import Policy, PolicyParams
@@ -18,9 +19,18 @@ from sim.policies.base import Policy, PolicyParams
 
 @dataclass
 class InsuranceParams(PolicyParams):
-    coverage: float = unit(0.7, "reimbursement share at hospitals", "Zhu et al. 2022: OOP 34.4% (2012)")
-    coverage_primary: float = unit(0.8, "reimbursement share at clinics")
-    uninsured_share: float = unit(0.05, "share of residents left without insurance")
+    coverage_gain: float = unit(
+        0.45,
+        "share of the pre-reform gap to full reimbursement closed, at every tier",
+        "HISTORY.md A1: out-of-pocket share 49 % (2006) to 34 % (2012)",
+        null=0.0,
+    )
+    enrolment_gain: float = unit(
+        0.5,
+        "share of the pre-reform uninsured who become insured",
+        "HISTORY.md A1: insured adults 27.7 % (2003) to 96.4 % (2011), Fu et al. 2014",
+        null=0.0,
+    )
 
 
 class Insurance(Policy):
@@ -28,13 +38,13 @@ class Insurance(Policy):
     label = "Insurance coverage"
     summary = "Better insurance coverage: a lower out-of-pocket share."
     Params = InsuranceParams
-    main_intensity = "coverage"
-    dose_levels = (0.4, 0.55, 0.7, 0.85, 1.0)
+    main_intensity = "coverage_gain"
+    dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
     moves = ("coverage", "uninsured_share")
 
     def levers(self, base):
         p = self.params
         return {
-            "coverage": np.array([p.coverage_primary, p.coverage, p.coverage]),
-            "uninsured_share": p.uninsured_share,
+            "coverage": base.coverage + p.coverage_gain * (1 - base.coverage),
+            "uninsured_share": base.uninsured_share * (1 - p.enrolment_gain),
         }

@@ -1,9 +1,12 @@
 """Legal deterrence: severe punishment of violence against medical staff.
 
 Mechanism: a higher chance that violence is punished raises the net risk of acting on a
-grievance (Epstein 2002: act when grievance - risk aversion x P(punishment) > threshold), and
-hospital security stops assaults before they injure. Sources: MISSION.md remedies; HISTORY.md
-A3 (2014 campaign and judicial opinion, Criminal Law Amendment IX in force 2015-11-01).
+grievance (Epstein 2002: act when grievance - risk aversion x P(punishment) > threshold). The
+intensity closes a share of the pre-reform gap to certain punishment, so it means the same
+whatever the calibrated pre-reform chance. Guards and police posts in hospitals are a policy of
+their own (hospital security). Sources: MISSION.md remedies; HISTORY.md A3 (2014 campaign
+and judicial opinion on six kinds of medical-related crime; Criminal Law Amendment IX in force
+2015-11-01).
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from sim.policies.base import Policy, PolicyParams
 
 @dataclass
 class LegalDeterrenceParams(PolicyParams):
-    punishment_probability: float = unit(0.6, "chance violence is punished")
-    security: float = unit(0.5, "share of assaults stopped by hospital security before injury")
+    punishment_gain: float = unit(
+        0.53,
+        "share of the pre-reform gap to certain punishment of violence closed (0.53: 0.15 to 0.6)",
+        "HISTORY.md A3: 347 people charged for serious assaults, Dec 2013 - Dec 2014",
+        null=0.0,
+    )
 
 
 class LegalDeterrence(Policy):
@@ -25,10 +32,10 @@ class LegalDeterrence(Policy):
     label = "Legal deterrence"
     summary = "Severe punishment of violence against medical staff."
     Params = LegalDeterrenceParams
-    main_intensity = "punishment_probability"
-    dose_levels = (0.15, 0.3, 0.45, 0.6, 0.9)
-    moves = ("punishment_probability", "security")
+    main_intensity = "punishment_gain"
+    dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
+    moves = ("punishment_probability",)
 
     def levers(self, base):
-        p = self.params
-        return {"punishment_probability": p.punishment_probability, "security": p.security}
+        p = base.punishment_probability
+        return {"punishment_probability": p + self.params.punishment_gain * (1 - p)}

@@ -57,14 +57,14 @@ class Levers:
     family_explanation_gain: float = lever(AT_LEAST, "extra explanation quality from continuity of care")
     # money (insurance, tiered-care price differential, pay reform)
     coverage: np.ndarray = lever(AT_LEAST, "insurance reimbursement share (by tier)")  # noqa: RUF009
+    clinic_price_gain: float = lever(AT_LEAST, "extra reimbursement at clinics: share of the remaining gap closed")
     uninsured_share: float = lever(AT_MOST, "share of residents without insurance")
     overtest_decoupling: float = lever(AT_LEAST, "share of the tests-and-drugs revenue incentive removed")
     pay_rise: float = lever(AT_LEAST, "burnout accumulation and attrition cut by better pay")
     # communication and literacy
     communication_gain: float = lever(AT_LEAST, "share of the gap to perfect communication closed")
     literacy_gain: float = lever(AT_LEAST, "share of the gap to full medical literacy closed")
-    # disputes: third-party mediation
-    mediation_on: bool = lever(AT_LEAST, "mediation centres exist")
+    # disputes: third-party mediation (centres open once the uptake is above zero)
     mediation_uptake: float = lever(AT_LEAST, "share of new disputes taken to mediation")
     mediators_per_100k: float = lever(AT_LEAST, "mediators per 100,000 residents")
     mediator_capacity: int = lever(REPLACE, "cases one mediator handles in parallel")
@@ -72,7 +72,8 @@ class Levers:
     mediation_days: float = lever(REPLACE, "mean duration of a mediation case (days)")
     mediation_max_success: float = lever(REPLACE, "agreement rate of a fully impartial mediator")
     # violence
-    punishment_probability: float = lever(AT_LEAST, "chance violence is punished")
+    punishment_probability: float = lever(AT_LEAST, "chance violence is punished by the courts")
+    police_arrest: float = lever(AT_LEAST, "chance violence is punished on the spot by a hospital police post")
     security: float = lever(AT_LEAST, "share of assaults stopped by hospital security before injury")
     # media and crisis PR
     sensationalism_cut: float = lever(AT_LEAST, "share of outlets' sensationalism removed")
@@ -97,12 +98,12 @@ class Levers:
             family_trust_gain=0.0,
             family_explanation_gain=0.0,
             coverage=np.array([cost.coverage_primary, cost.coverage_secondary, cost.coverage_tertiary]),
+            clinic_price_gain=0.0,
             uninsured_share=cost.uninsured_share,
             overtest_decoupling=0.0,
             pay_rise=0.0,
             communication_gain=0.0,
             literacy_gain=0.0,
-            mediation_on=False,
             mediation_uptake=0.0,
             mediators_per_100k=0.0,
             mediator_capacity=0,
@@ -110,12 +111,26 @@ class Levers:
             mediation_days=1.0,
             mediation_max_success=0.0,
             punishment_probability=params.violence.punishment_probability,
+            police_arrest=0.0,
             security=0.0,
             sensationalism_cut=0.0,
             positive_story_rate=params.media.positive_story_rate,
             transparency=0.0,
             forgiveness=0.0,
         )
+
+    @property
+    def effective_coverage(self) -> np.ndarray:
+        """Reimbursement share by tier of an insured patient: insurance's coverage, with the
+        clinics' price differential closing a further share of the gap there."""
+        coverage = self.coverage.copy()
+        coverage[0] += self.clinic_price_gain * (1 - coverage[0])
+        return coverage
+
+    @property
+    def punished_probability(self) -> float:
+        """Chance a violent act is punished: by the courts, or on the spot by a police post."""
+        return 1 - (1 - self.punishment_probability) * (1 - self.police_arrest)
 
 
 LEVER_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Levers))

@@ -15,8 +15,8 @@ from sim.policies.base import Policy, PolicyParams
 
 @dataclass
 class MediaResponsibilityParams(PolicyParams):
-    sensationalism_cut: float = unit(0.6, "share of sensationalism removed")
-    positive_story_rate: float = param(0.02, 0, None, "balanced positive stories per outlet per day")
+    sensationalism_cut: float = unit(0.6, "share of sensationalism removed", null=0.0)
+    positive_story_rate: float = param(0.02, 0, 1, "balanced positive stories per outlet per day", null=0.0)
 
 
 class MediaResponsibility(Policy):

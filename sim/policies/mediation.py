@@ -17,12 +17,16 @@ from sim.policies.base import Policy, PolicyParams
 
 @dataclass
 class MediationParams(PolicyParams):
-    mediators_per_100k: float = param(6.0, 0, None, "mediators per 100,000 residents")
-    capacity: int = param(8, 0, None, "cases one mediator handles in parallel")
-    impartiality: float = unit(0.85, "impartiality and professionalism of mediators")
-    mean_duration_days: float = param(87, 1, None, "mean duration of a mediation case", "Guangdong 2013-15: 87 days")
-    uptake: float = unit(0.65, "share of new disputes taken to mediation", "NHC 2018: over 60%")
-    max_success: float = unit(0.85, "agreement rate of a fully impartial mediator", "NHC 2018: over 85%")
+    uptake: float = unit(
+        0.65, "share of new disputes (and of failed negotiations) taken to mediation", "NHC 2018: over 60%", null=0.0
+    )
+    mediators_per_100k: float = param(6.0, 0, 100, "mediators per 100,000 residents (a qualifier)")
+    capacity: int = param(8, 0, 100, "cases one mediator handles in parallel (a qualifier)")
+    impartiality: float = unit(0.85, "impartiality and professionalism of mediators (a qualifier)")
+    mean_duration_days: float = param(
+        87, 1, 730, "mean duration of a mediation case (a qualifier)", "Guangdong 2013-15: 87 days"
+    )
+    max_success: float = unit(0.85, "agreement rate of a fully impartial mediator (a qualifier)", "NHC 2018: over 85%")
 
 
 class Mediation(Policy):
@@ -33,7 +37,6 @@ class Mediation(Policy):
     main_intensity = "uptake"
     dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
     moves = (
-        "mediation_on",
         "mediation_uptake",
         "mediators_per_100k",
         "mediator_capacity",
@@ -45,7 +48,6 @@ class Mediation(Policy):
     def levers(self, base):
         p = self.params
         return {
-            "mediation_on": True,
             "mediation_uptake": p.uptake,
             "mediators_per_100k": p.mediators_per_100k,
             "mediator_capacity": p.capacity,

@@ -15,8 +15,8 @@ from sim.policies.base import Policy, PolicyParams
 
 @dataclass
 class PayReformParams(PolicyParams):
-    decoupling: float = unit(0.7, "share of the tests-and-drugs revenue incentive removed")
-    pay_rise: float = unit(0.3, "burnout accumulation and attrition cut by better pay")
+    decoupling: float = unit(0.7, "share of the tests-and-drugs revenue incentive removed", null=0.0)
+    pay_rise: float = unit(0.3, "burnout accumulation and attrition cut by better pay", null=0.0)
 
 
 class PayReform(Policy):

@@ -17,13 +17,19 @@ from sim.policies.base import Policy, PolicyParams
 
 @dataclass
 class TieredCareParams(PolicyParams):
-    gatekeeping: float = unit(0.7, "share of non-emergency episodes that must start at a clinic")
-    emergency_severity: float = unit(0.8, "severity above which gatekeeping is bypassed")
-    referral_probability: float = unit(0.9, "chance a clinic refers a case beyond its capability")
-    primary_investment: float = unit(
-        0.5, "raises clinic capability and quality (1: to secondary level) and clinic staffing (1: doubled)"
+    gatekeeping: float = unit(0.7, "share of non-emergency episodes that must start at a clinic", null=0.0)
+    emergency_severity: float = unit(0.8, "severity above which gatekeeping is bypassed (a qualifier)")
+    referral_gain: float = unit(
+        0.8, "share of the gap to always referring closed: clinics refer more cases beyond their capability", null=0.0
     )
-    price_differential: float = unit(0.5, "extra reimbursement at clinics (share of the gap to full coverage)")
+    primary_investment: float = unit(
+        0.5,
+        "raises clinic capability and quality (1: to secondary level) and clinic staffing (1: doubled)",
+        null=0.0,
+    )
+    price_differential: float = unit(
+        0.5, "extra reimbursement at clinics: share of the gap to full coverage closed there", null=0.0
+    )
 
 
 class TieredCare(Policy):
@@ -40,21 +46,19 @@ class TieredCare(Policy):
         "capability",
         "clinic_quality_gain",
         "clinic_capacity_gain",
-        "coverage",
+        "clinic_price_gain",
     )
 
     def levers(self, base):
         p = self.params
         capability = base.capability.copy()
         capability[0] = capability[0] + p.primary_investment * (capability[1] - capability[0])
-        coverage = base.coverage.copy()
-        coverage[0] = coverage[0] + p.price_differential * (1 - coverage[0])
         return {
             "gatekeeping": p.gatekeeping,
             "emergency_severity": p.emergency_severity,
-            "referral_probability": p.referral_probability,
+            "referral_probability": base.referral_probability + p.referral_gain * (1 - base.referral_probability),
             "capability": capability,
             "clinic_quality_gain": p.primary_investment,
             "clinic_capacity_gain": p.primary_investment,  # staff and equipment: 1 doubles capacity
-            "coverage": coverage,
+            "clinic_price_gain": p.price_differential,
         }
