@@ -24,7 +24,7 @@ import numpy as np
 
 from sim import care, illness, media, trust, violence, workforce
 from sim.agents import Doctor, Hospital, MediaOutlet, Mediator, Patient
-from sim.config import SimConfig
+from sim.config import SimConfig, validate
 from sim.disputes import DisputeSystem
 from sim.health_system import PRIMARY, build_doctors, build_facilities, doctor_posts, new_doctor
 from sim.mediation import MediationCentre
@@ -96,6 +96,7 @@ class TrustModel(mesa.Model):
             from sim.api import compose
 
             config = compose()
+        validate(config)  # it may have been changed since it was composed (issue 12, item 12)
         self.streams = Streams(config.seed)
         # Mesa's own generators get a child of the same seed: nothing here draws from them.
         super().__init__(rng=np.random.default_rng(np.random.SeedSequence(config.seed).spawn(1)[0]))
