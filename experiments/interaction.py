@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sim import plots
 from sim.collect import collect, describe
-from sim.sweep import REPO_ROOT, launch
+from sim.sweep import REPO_ROOT, launch, preset_sweep_dir
 
 FIGURES = {
     "heatmap_violence": "violent_incidents_per_hospital_year",
@@ -30,10 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="default: outputs/interaction/<pair>")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
-    sweep_dir = REPO_ROOT / "outputs" / "sweeps" / "interaction" / args.pair
+    overrides = [f"experiment/pair@pair={args.pair}", *args.overrides]
+    sweep_dir = preset_sweep_dir("interaction", overrides)
     out = args.out or REPO_ROOT / "outputs" / "interaction" / args.pair
 
-    sweep = launch("interaction", [f"experiment/pair@pair={args.pair}", *args.overrides], sweep_dir, check=False)
+    sweep = launch("interaction", overrides, sweep_dir, check=False)
     results, _, _ = collect(sweep_dir)
     print(describe(results, sweep_dir))
     x, y = [c for c in results.columns if c.startswith("policies.")][:2]

@@ -17,19 +17,20 @@ from pathlib import Path
 from sim import plots
 from sim.collect import collect, describe
 from sim.stats import METRICS, paired_effects, write_tables
-from sim.sweep import REPO_ROOT, launch
+from sim.sweep import REPO_ROOT, launch, preset_sweep_dir
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sweep-dir", type=Path, default=REPO_ROOT / "outputs" / "sweeps" / "reform_path")
+    parser.add_argument("--sweep-dir", type=Path, help="default: outputs/sweeps/reform_path/<overrides>")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "reform_path")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
 
-    sweep = launch("reform_path", args.overrides, args.sweep_dir, check=False)
-    results, timeseries, trust_end = collect(args.sweep_dir)
-    print(describe(results, args.sweep_dir))
+    sweep_dir = args.sweep_dir or preset_sweep_dir("reform_path", args.overrides)
+    sweep = launch("reform_path", args.overrides, sweep_dir, check=False)
+    results, timeseries, trust_end = collect(sweep_dir)
+    print(describe(results, sweep_dir))
     # arms '...@dayN': reforms that start on day N (within the run, by sim.collect.arm_label)
     starts = sorted({int(a.split("@day")[1]) for a in results["arm"] if "@day" in a})
     marks = {f"reform (day {d})": d for d in starts}
