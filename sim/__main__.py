@@ -64,8 +64,12 @@ def main(cfg: DictConfig) -> None:
         print(f"configuration error: {err}", file=sys.stderr)
         sys.exit(2)
     out = Path(HydraConfig.get().runtime.output_dir)
-    write_parquet(out / "timeseries.parquet", result.timeseries)
-    write_json(out / "summary.json", result.summary)
+    try:
+        write_parquet(out / "timeseries.parquet", result.timeseries)
+        write_json(out / "summary.json", result.summary)
+    except OSError as err:  # e.g. a full disk: no traceback, nothing half-written (sim.io)
+        print(f"could not write the results into {out}: {err}", file=sys.stderr)
+        sys.exit(1)
     print(format_headline(result.summary))
     print(f"results: {out}")
 

@@ -61,7 +61,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim import orphans, rundirs
 from sim.api import CONFIG_DIR, run, to_sim_config
-from sim.io import sha256, write_json, write_parquet
+from sim.io import sha256, write_json, write_parquet, write_text
 from sim.provenance import code_identity
 from sim.provenance import describe as describe_code
 
@@ -72,6 +72,33 @@ SWEEP_FILE = "sweep.json"
 RESULT_FILES = ("summary.json", "timeseries.parquet", "trust_end.parquet")
 TRUST_BINS = np.linspace(0.0, 1.0, 41)
 REPO_ROOT = CONFIG_DIR.parent
+
+
+def harden_hydra_records() -> None:
+    """Hydra writes its record of a job (``.hydra/config.yaml`` etc.) before the job runs, in
+    place (a failed write leaves an empty file) and inside the launcher (on a full disk the
+    error ends the whole sweep with a joblib traceback). Write that record atomically instead,
+    and let a failure to write it be logged: the job then fails to write its own results, is
+    counted as failed at the end of the sweep and redone when it is resumed.
+    (Replaces ``hydra.core.utils._save_config`` of hydra-core 1.3.8; left alone if absent.)"""
+    import hydra.core.utils as hydra_utils
+
+    original = getattr(hydra_utils, "_save_config", None)
+    if original is None or getattr(original, "atomic", False):
+        return
+
+    def save_config(cfg, filename: str, output_dir: Path) -> None:
+        target = Path(output_dir) / filename
+        try:
+            write_text(target, OmegaConf.to_yaml(cfg))
+        except OSError as err:
+            log.error("could not write Hydra's record %s: %s", target, err)
+
+    save_config.atomic = True
+    hydra_utils._save_config = save_config
+
+
+harden_hydra_records()
 
 
 def fingerprint(cfg: DictConfig) -> str:
@@ -415,6 +442,9 @@ def job(cfg: DictConfig) -> dict:
     out = Path(hc.runtime.output_dir)
     if hc.mode == RunMode.MULTIRUN:
         orphans.exit_with_main_process()
+        # a log line that cannot be written (a full disk) is dropped, not printed as a traceback:
+        # the run's failure is recorded and reported at the end of the sweep
+        logging.raiseExceptions = False
         try:
             record = run_job(cfg, out)
         except Exception as err:
