@@ -1,11 +1,19 @@
 """Will a run fit in this machine's memory? An estimate from the population, checked before building.
 
-Peak resident memory of a run, measured (``resource.getrusage`` max RSS, 10-730 days, every
-policy on or off; docs/reliability.md): about 160 MB for Python and the libraries, plus per
-resident ~780 B at 1,000,000 residents and ~920 B at 100,000 with 10 contacts each, of which
-~18.5 B per contact (the sparse adjacency and its row-normalised copy) and the rest the
-residents' arrays and their Mesa agents. :func:`estimate_bytes` uses 700 B per resident plus
-20 B per contact (900 B at 10 contacts), so it errs a little on the high side at large scales.
+Estimated peak memory of a run (:func:`estimate_bytes`), per resident:
+
+- the residents' arrays: the item sizes of every array of ``sim.population.PatientArrays``
+  (read from the arrays themselves: 101 B today);
+- the social network: two CSR matrices (the adjacency and its row-normalised copy), 4 B of
+  value and 4 B of column index per contact each, plus what their construction holds at its
+  peak: :data:`BYTES_PER_CONTACT` (20 B) per contact;
+- the resident's Mesa agent (a ``Patient`` object and its place in Mesa's agent sets):
+  :data:`BYTES_PER_AGENT` (500 B);
+
+plus :data:`BASE_BYTES` for Python and the libraries. Measured peak RSS (``resource.getrusage``,
+10-730 days, with and without every policy; docs/reliability.md): ~780 B per resident at
+1,000,000 residents and ~920 B at 100,000 (fixed costs weigh more there) with 10 contacts each,
+~18.5 B per extra contact; the estimate gives ~800 B at 10 contacts.
 
 :func:`check_memory` refuses a run whose estimate exceeds the memory this process may use:
 ``MemTotal`` of ``/proc/meminfo`` (else ``os.sysconf``), or the cgroup's limit when lower (a
@@ -14,6 +22,8 @@ SLURM job's ``--mem``, a container).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 from pathlib import Path
 
@@ -21,16 +31,31 @@ from sim.config import ConfigError, SimConfig
 
 #: Python, numpy, pandas, Mesa, networkx loaded (bytes).
 BASE_BYTES = 160 * 2**20
-#: Per resident: the residents' arrays and their Mesa agents (bytes).
-BYTES_PER_RESIDENT = 700
-#: Per social contact of a resident: the adjacency and the contact weights (bytes).
+#: Per social contact of a resident: the adjacency, the contact weights and their construction (bytes).
 BYTES_PER_CONTACT = 20
+#: Per resident: its Mesa agent (measured: peak RSS minus arrays and network, at 1,000,000 residents).
+BYTES_PER_AGENT = 500
+
+
+@functools.cache
+def array_bytes_per_resident() -> int:
+    """Bytes per resident of the residents' arrays (the item size of each array)."""
+    import numpy as np
+
+    from sim.config import PopulationParams
+    from sim.population import build_patients
+
+    arrays = build_patients(1, 1, PopulationParams(), np.random.default_rng(0))
+    return sum(getattr(arrays, f.name).itemsize for f in dataclasses.fields(arrays))
+
+
+def bytes_per_resident(config: SimConfig) -> int:
+    return array_bytes_per_resident() + BYTES_PER_AGENT + BYTES_PER_CONTACT * config.scale.mean_degree
 
 
 def estimate_bytes(config: SimConfig) -> int:
     """Estimated peak memory of one run of ``config`` (bytes)."""
-    scale = config.scale
-    return int(BASE_BYTES + scale.n_patients * (BYTES_PER_RESIDENT + BYTES_PER_CONTACT * scale.mean_degree))
+    return int(BASE_BYTES + config.scale.n_patients * bytes_per_resident(config))
 
 
 def _meminfo_total(path: Path = Path("/proc/meminfo")) -> int | None:
@@ -80,7 +105,7 @@ def check_memory(config: SimConfig) -> None:
         scale = config.scale
         raise ConfigError(
             f"scale.n_patients={scale.n_patients} needs an estimated {_gb(need)} of memory "
-            f"({BYTES_PER_RESIDENT + BYTES_PER_CONTACT * scale.mean_degree} B per resident with "
+            f"({bytes_per_resident(config)} B per resident with "
             f"scale.mean_degree={scale.mean_degree}), more than the {_gb(available)} this machine has: "
             f"at most about {max(int((available - BASE_BYTES) / (need - BASE_BYTES) * scale.n_patients), 0):,} "
             "residents fit"

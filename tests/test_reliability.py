@@ -83,7 +83,10 @@ def test_a_population_that_does_not_fit_in_memory_is_refused_before_building(mon
     against the machine's memory; the message names the key and gives the estimate."""
     config = compose(["scale=small"])
     need = resources.estimate_bytes(config)
-    assert 50_000 * 800 < need - resources.BASE_BYTES < 50_000 * 1000  # measured ~780-920 B per resident
+    assert 750 <= resources.bytes_per_resident(config) <= 950  # measured: ~780 (1e6) to ~920 (1e5) B
+    patients = TrustModel(compose(["scale=tiny"])).patients  # the array part is read from the arrays
+    arrays = sum(a.nbytes for a in vars(patients).values()) / patients.n
+    assert resources.array_bytes_per_resident() == arrays
     monkeypatch.setattr(resources, "total_memory", lambda: need - 1)
     with pytest.raises(ConfigError, match=r"scale\.n_patients=50000 needs an estimated 0\.\d GB"):
         run(config)
