@@ -1,8 +1,8 @@
 """Dose-response figures: each policy's main intensity over its levels, against the baseline.
 
 One resumable sweep per policy (its main intensity over the dose levels its module declares:
-sim.designs.dose_response) and one of baseline runs, all in outputs/sweeps/dose_response/;
-then collect, tables and figures:
+sim.designs.dose_response) and one of baseline runs, each in its own folder of
+outputs/sweeps/dose_response/ (named by its overrides); then collect, tables and figures:
 
     python experiments/dose_response.py                       # every policy, 5 seeds each level
     python experiments/dose_response.py --policies insurance mediation 'seed=range(0,10)'
@@ -18,12 +18,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from sim import plots
 from sim.collect import collect, describe
 from sim.designs import dose_response
 from sim.policies import POLICY_NAMES
 from sim.stats import paired_effects
-from sim.sweep import REPO_ROOT, launch
+from sim.sweep import REPO_ROOT, launch, preset_sweep_dir
 
 FIGURES = {
     "dose_violence": "violent_incidents_per_hospital_year",
@@ -35,17 +37,24 @@ FIGURES = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--policies", nargs="+", default=list(POLICY_NAMES), choices=POLICY_NAMES)
-    parser.add_argument("--sweep-dir", type=Path, default=REPO_ROOT / "outputs" / "sweeps" / "dose_response")
+    parser.add_argument(
+        "--sweep-dir", type=Path, help="one folder per dose in it; default: outputs/sweeps/dose_response/<overrides>"
+    )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "dose_response")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides applied to every sweep")
     args = parser.parse_args(argv)
 
-    failed = 0
+    failed, tables = 0, []
     for policy in [None, *args.policies]:
-        sweep = launch("dose_response", [*dose_response(policy), *args.overrides], args.sweep_dir, check=False)
+        overrides = [*dose_response(policy), *args.overrides]
+        name = policy or "baseline"
+        sweep_dir = args.sweep_dir / name if args.sweep_dir else preset_sweep_dir("dose_response", overrides)
+        sweep = launch("dose_response", overrides, sweep_dir, check=False)
         failed |= sweep.returncode
-    results, _, _ = collect(args.sweep_dir)
-    print(describe(results, args.sweep_dir))
+        results, _, _ = collect(sweep_dir)
+        print(describe(results, sweep_dir))
+        tables.append(results.assign(run_id=f"{sweep_dir.name}/" + results["run_id"]))
+    results = pd.concat(tables, ignore_index=True)
     doses = [c for c in results.columns if c.startswith("policies.")]
     effects = paired_effects(results, tuple(FIGURES.values()), by=tuple(doses))
     args.out.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from sim import plots
 from sim.collect import collect, describe
 from sim.designs import interaction, main_intensity_key
 from sim.policies import POLICY_NAMES
-from sim.sweep import REPO_ROOT, launch
+from sim.sweep import REPO_ROOT, launch, preset_sweep_dir
 
 FIGURES = {
     "heatmap_violence": "violent_incidents_per_hospital_year",
@@ -35,11 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.pair[0] == args.pair[1]:
         parser.error("--pair needs two different policies")
-    name = "_".join(args.pair)
-    sweep_dir = REPO_ROOT / "outputs" / "sweeps" / "interaction" / name
-    out = args.out or REPO_ROOT / "outputs" / "interaction" / name
+    overrides = [*interaction(*args.pair), *args.overrides]
+    sweep_dir = preset_sweep_dir("interaction", overrides)
+    out = args.out or REPO_ROOT / "outputs" / "interaction" / "_".join(args.pair)
 
-    sweep = launch("interaction", [*interaction(*args.pair), *args.overrides], sweep_dir, check=False)
+    sweep = launch("interaction", overrides, sweep_dir, check=False)
     results, _, _ = collect(sweep_dir)
     print(describe(results, sweep_dir))
     x, y = (main_intensity_key(p) for p in args.pair)

@@ -9,7 +9,8 @@ Sweep (resumable, local cores) + collect + paired statistics + figures, from not
 
 Writes into outputs/<experiment>/: effects.csv and effects.md (paired effects with 95%
 bootstrap intervals over seeds), forest.pdf/.png, timeseries.pdf/.png, trust_end.pdf/.png.
-The runs stay in outputs/sweeps/<experiment>/ (results.parquet, timeseries.parquet).
+The runs stay in outputs/sweeps/<experiment>/<overrides>/ (results.parquet, timeseries.parquet):
+one folder per set of overrides, so runs of different configurations are never pooled.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sim import plots
 from sim.collect import collect, describe
 from sim.policies import PACKAGES, moving
 from sim.stats import METRICS, markdown_table, paired_effects, write_tables
-from sim.sweep import REPO_ROOT, launch
+from sim.sweep import REPO_ROOT, launch, preset_sweep_dir
 
 #: Arms of the time-series figure: the baseline, the policies that cut out-of-pocket costs and open
 #: mediation, the packages, all policies.
@@ -71,7 +72,7 @@ def write_docs(forest_png: Path, table: str, described: str, name: str, override
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the quick_comparison preset (make demo)")
-    parser.add_argument("--sweep-dir", type=Path, help="default: outputs/sweeps/<experiment>")
+    parser.add_argument("--sweep-dir", type=Path, help="default: outputs/sweeps/<experiment>/<overrides>")
     parser.add_argument("--out", type=Path, help="figures and tables; default: outputs/<experiment>")
     parser.add_argument(
         "--write-docs",
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. 'seed=range(0,10)' scale=default")
     args = parser.parse_args(argv)
     name = "quick_comparison" if args.quick else "policy_comparison"
-    sweep_dir = args.sweep_dir or REPO_ROOT / "outputs" / "sweeps" / name
+    sweep_dir = args.sweep_dir or preset_sweep_dir(name, args.overrides)
     out = args.out or REPO_ROOT / "outputs" / name
     started = time.perf_counter()
 

@@ -22,22 +22,23 @@ from sim.collect import collect, describe
 from sim.designs import reform_path
 from sim.policies import PACKAGES
 from sim.stats import METRICS, paired_effects, write_tables
-from sim.sweep import REPO_ROOT, launch
+from sim.sweep import REPO_ROOT, launch, preset_sweep_dir
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sweep-dir", type=Path, default=REPO_ROOT / "outputs" / "sweeps" / "reform_path")
+    parser.add_argument("--sweep-dir", type=Path, help="default: outputs/sweeps/reform_path/<overrides>")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "outputs" / "reform_path")
     parser.add_argument("--package", default="mission_package", choices=sorted(PACKAGES))
     parser.add_argument("--start-days", nargs="+", type=int, default=[100_000, 365], metavar="DAY")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
 
-    design = reform_path(args.package, args.start_days)
-    sweep = launch("reform_path", [*design, *args.overrides], args.sweep_dir, check=False)
-    results, timeseries, trust_end = collect(args.sweep_dir)
-    print(describe(results, args.sweep_dir))
+    overrides = [*reform_path(args.package, args.start_days), *args.overrides]
+    sweep_dir = args.sweep_dir or preset_sweep_dir("reform_path", overrides)
+    sweep = launch("reform_path", overrides, sweep_dir, check=False)
+    results, timeseries, trust_end = collect(sweep_dir)
+    print(describe(results, sweep_dir))
     # arms '...@dayN': reforms that start on day N (within the run, by sim.collect.arm_label)
     starts = sorted({int(a.split("@day")[1]) for a in results["arm"] if "@day" in a})
     marks = {f"reform (day {d})": d for d in starts}

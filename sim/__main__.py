@@ -2,6 +2,11 @@
 
 Writes ``summary.json`` and ``timeseries.parquet`` into the run directory (``hydra.run.dir``)
 beside Hydra's ``.hydra/`` record of the config, and prints the headline figures.
+
+Any configuration error (unknown key or option, wrong type, value out of range, a population
+that does not fit in memory) exits with status 2 and ``configuration error: <key>...`` before
+a directory is created (``sim.cli``); a directory holding another run's results is refused
+with status 2 too (``sim.sweep.RunDirGuard``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim.api import CONFIG_DIR, run, to_sim_config
-from sim.config import ConfigError, check_policy_overrides
+from sim.cli import exit_on_config_error
+from sim.config import ConfigError
 from sim.io import write_json, write_parquet
 
 HEADLINE = (
@@ -53,22 +59,21 @@ def main(cfg: DictConfig) -> None:
 
         return job(cfg)
     try:
-        config = to_sim_config(cfg)
+        result = run(to_sim_config(cfg))
     except ConfigError as err:
         print(f"configuration error: {err}", file=sys.stderr)
         sys.exit(2)
-    result = run(config)
     out = Path(HydraConfig.get().runtime.output_dir)
-    write_parquet(out / "timeseries.parquet", result.timeseries)
-    write_json(out / "summary.json", result.summary)
+    try:
+        write_parquet(out / "timeseries.parquet", result.timeseries)
+        write_json(out / "summary.json", result.summary)
+    except OSError as err:  # e.g. a full disk: no traceback, nothing half-written (sim.io)
+        print(f"could not write the results into {out}: {err}", file=sys.stderr)
+        sys.exit(1)
     print(format_headline(result.summary))
     print(f"results: {out}")
 
 
 if __name__ == "__main__":
-    try:
-        check_policy_overrides(arg for arg in sys.argv[1:] if not arg.startswith("-"))
-    except ConfigError as err:
-        print(f"configuration error: {err}", file=sys.stderr)
-        sys.exit(2)
+    exit_on_config_error(sys.argv[1:])
     main()

@@ -4,6 +4,10 @@
 >>> cfg = compose(["scale=tiny", "days=30", "seed=3"])
 >>> result = run(cfg)
 >>> result.summary["disputes_per_hospital_year"], result.timeseries.tail()
+
+:func:`run` validates the config it is given (it may have been changed since it was composed)
+and refuses a population that does not fit in memory (``sim.resources``); configuration errors
+are :class:`~sim.config.fields.ConfigError` naming the key (``sim.config.compose``).
 """
 
 from __future__ import annotations
@@ -13,11 +17,21 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.config.compose import compose, to_sim_config
-from sim.config.schema import SimConfig
+from sim.config.compose import compose, compose_dict, composition_error, to_sim_config
+from sim.config.fields import ConfigError
+from sim.config.schema import SimConfig, validate
 from sim.paths import CONFIG_DIR
 
-__all__ = ["CONFIG_DIR", "RunResult", "compose", "run", "to_sim_config"]
+__all__ = [
+    "CONFIG_DIR",
+    "ConfigError",
+    "RunResult",
+    "compose",
+    "compose_dict",
+    "composition_error",
+    "run",
+    "to_sim_config",
+]
 
 
 @dataclass
@@ -28,12 +42,20 @@ class RunResult:
 
 
 def run(config: SimConfig | list[str] | tuple[str, ...] = ()) -> RunResult:
-    """Build and run the model for ``config.days`` days; return summary, daily frame and model."""
+    """Build and run the model for ``config.days`` days; return summary, daily frame and model.
+
+    A :class:`SimConfig` is validated again (it may have been changed since it was composed), and
+    a population whose estimated memory exceeds this machine's is refused before anything is
+    built; both raise :class:`ConfigError` naming the key."""
     from sim.engine.metrics import summarise
     from sim.engine.model import TrustModel
+    from sim.resources import check_memory
 
-    if not isinstance(config, SimConfig):
+    if isinstance(config, SimConfig):
+        validate(config)
+    else:
         config = compose(config)
+    check_memory(config)
     started = time.perf_counter()
     model = TrustModel(config).run()
     wall = time.perf_counter() - started

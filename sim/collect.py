@@ -13,21 +13,40 @@ Writes into the sweep directory (readable with ``pandas.read_parquet``):
   daily reporters of ``sim/model.py``);
 - ``trust_end.parquet``: each run's end-of-run trust histogram (``sim/sweep.py``).
 
-Failed and unfinished runs keep their row (metrics empty), so nothing is dropped silently.
-Intensities of a policy that is switched off are left empty: they do not act.
+The three are replaced as one set (``sim.io.write_set``): they live in
+``collected/`` (a link to a fresh folder, switched only once all three are written) and
+``<sweep>/<name>.parquet`` links through it; :func:`read_collected` reads one consistent set.
+A kill or a full disk while collecting leaves the previous set in place.
+
+Failed and unfinished runs keep their row (metrics empty), so nothing is dropped silently; so do
+runs whose files are damaged (status ``corrupt``: a result file that no longer matches the
+checksum recorded when it was written, or does not parse) or whose Hydra record is unreadable
+(status ``unreadable``): their error names the file, they are left out of the daily tables, and
+:func:`describe` lists them. Intensities of a policy that is switched off are left empty: they do
+not act. Two columns say which runs may be compared: ``context`` (a hash of the run's config
+without the arm, i.e. the policies, and the seed) and ``code`` (``sim.provenance``); paired
+effects (``sim.stats``) pair runs only within the same context and code.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from sim.io import current_set, write_set
 from sim.policies import PACKAGES, POLICY_NAMES
-from sim.sweep import SWEEP_FILE, read_status, run_config, run_dirs
+from sim.sweep import SWEEP_FILE, completion_problem, read_status, run_config, run_dirs
+
+#: The tables collect writes, and the link to their current set inside the sweep directory.
+TABLES = ("results.parquet", "timeseries.parquet", "trust_end.parquet")
+COLLECTED = "collected"
+#: Statuses of runs left out of the tables' metrics because a file is damaged or unreadable.
+LEFT_OUT = ("corrupt", "unreadable")
 
 #: Group choices and launcher settings that are not config values of the run.
 NOT_SWEPT = ("experiment", "replicates")
@@ -82,6 +101,13 @@ def _override_key(override: str) -> str:
     return key.split("@", 1)[0]
 
 
+def context_of(config: dict) -> str:
+    """A short hash of a run's config without its arm (``policies``) and seed: runs with the same
+    context differ only in the arm and the seed, so they may be paired."""
+    rest = {k: v for k, v in config.items() if k not in ("policies", "seed", "replicates")}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
 def read_run(run_dir: Path, sweep_dir: Path | None = None) -> tuple[dict, dict, list[str]]:
     """(flattened run config with off policies' intensities emptied, row basics, override keys)."""
     config, overrides = run_config(run_dir)
@@ -92,43 +118,79 @@ def read_run(run_dir: Path, sweep_dir: Path | None = None) -> tuple[dict, dict, 
                 if key.startswith(f"policies.{name}."):
                     flat[key] = None
         flat.pop(f"policies.{name}.enabled", None)
-    status = read_status(run_dir) or {"status": "missing"}
+    status = read_status(run_dir)
+    if status is None and (run_dir / "status.json").exists():
+        status = {"status": "corrupt", "error": f"{_name(run_dir, sweep_dir)}/status.json: unreadable"}
+    status = status or {"status": "missing"}
     row = {
-        "run_id": str(run_dir.relative_to(sweep_dir)) if sweep_dir else run_dir.name,
+        "run_id": _name(run_dir, sweep_dir),
         "status": status.get("status"),
         "error": status.get("error"),
         "arm": arm_label(config),
         "policies": "+".join(effective_policies(config)) or "none",
         "seed": config["seed"],
+        "context": context_of(config),
+        "code": ((status.get("code") or {}).get("source_sha256") or "")[:12] or None,
     }
     keys = [k for k in map(_override_key, overrides) if k not in NOT_SWEPT and not k.startswith("experiment/")]
     return flat, row, keys
 
 
+def _name(run_dir: Path, sweep_dir: Path | None) -> str:
+    return str(Path(run_dir).relative_to(sweep_dir)) if sweep_dir else Path(run_dir).name
+
+
+def _read_results(run_dir: Path, row: dict, series: bool) -> tuple[dict, list[pd.DataFrame]]:
+    """A completed run's summary and (if ``series``) its two tables; a damaged file turns the
+    row's status to ``corrupt`` with the file named in its error, and nothing is read."""
+    problem = completion_problem(run_dir)
+    try:
+        if problem is not None:
+            raise ValueError(problem)
+        summary = json.loads((run_dir / "summary.json").read_text())
+        if not isinstance(summary, dict):
+            raise ValueError("summary.json: not a JSON object")
+        frames = (
+            [pd.read_parquet(run_dir / name) for name in ("timeseries.parquet", "trust_end.parquet")] if series else []
+        )
+    except Exception as err:
+        row.update(status="corrupt", error=f"{row['run_id']}: {err}")
+        return {}, []
+    return summary, frames
+
+
 def collect(
     sweep_dir: Path, write: bool = True, series: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Tidy tables of a sweep: (results, timeseries, trust_end); written next to the runs.
-    ``series=False`` reads the summaries only (large designs): the other two are empty."""
+    """Tidy tables of a sweep: (results, timeseries, trust_end); written next to the runs, as one
+    set (see the module docstring). ``series=False`` reads the summaries only (large designs):
+    the other two are empty. A run whose record or results cannot be read keeps its row with
+    status ``unreadable`` or ``corrupt`` and the file named in ``error``; the others are collected."""
     sweep_dir = Path(sweep_dir)
     runs = run_dirs(sweep_dir)
     if not runs:
         raise FileNotFoundError(f"no runs in {sweep_dir} (expected <run>/.hydra/config.yaml)")
     flats, rows, swept = [], [], []
     for run_dir in runs:
-        flat, row, keys = read_run(run_dir, sweep_dir)
+        try:
+            flat, row, keys = read_run(run_dir, sweep_dir)
+        except Exception as err:  # an empty or damaged .hydra record: reported, the others collected
+            flat, keys = {}, []
+            row = {"run_id": _name(run_dir, sweep_dir), "status": "unreadable", "error": f"{type(err).__name__}: {err}"}
         flats.append(flat)
         rows.append(row)
         swept += [k for k in keys if k not in swept]
     configs = pd.DataFrame(flats)
     # values that differ between runs without being overridden (e.g. set by a sub-preset);
     # policy intensities count only when swept (they differ whenever arms differ)
+    known = configs[[bool(flat) for flat in flats]]  # (an unreadable run has no config to compare)
     varying = [
-        c for c in configs.columns if not c.startswith("policies.") and configs[c].astype(str).nunique(dropna=False) > 1
+        c for c in known.columns if not c.startswith("policies.") and known[c].astype(str).nunique(dropna=False) > 1
     ]
     columns = []
+    basics = {key for row in rows for key in row}
     for key in swept + varying:
-        if key == "policies" or key in columns or key in rows[0]:
+        if key == "policies" or key in columns or key in basics:
             continue
         if key not in configs.columns and f"{key}.name" in configs.columns:  # a group choice, e.g. scale
             configs[key] = configs[f"{key}.name"]
@@ -137,25 +199,42 @@ def collect(
     results = pd.concat([pd.DataFrame(rows), configs[columns].reset_index(drop=True)], axis=1)
 
     metrics, series_, trust = [], [], []
-    for run_dir, row in zip(runs, rows, strict=True):
+    for i, (run_dir, row) in enumerate(zip(runs, rows, strict=True)):
         summary = {}
         if row["status"] == "completed":
-            summary = json.loads((run_dir / "summary.json").read_text())
+            summary, frames = _read_results(run_dir, row, series)
+            results.loc[i, ["status", "error"]] = [row["status"], row["error"]]
             tag = {"run_id": row["run_id"], "arm": row["arm"], "seed": row["seed"]}
-            for name, bucket in (("timeseries.parquet", series_), ("trust_end.parquet", trust)) if series else ():
-                frame = pd.read_parquet(run_dir / name)
+            for frame, bucket in zip(frames, (series_, trust), strict=False):
                 bucket.append(frame.assign(**tag)[[*tag, *frame.columns]])
         metrics.append({k: v for k, v in summary.items() if k not in SUMMARY_CONFIG_KEYS})
     results = pd.concat([results, pd.DataFrame(metrics, index=results.index)], axis=1)
     timeseries = pd.concat(series_, ignore_index=True) if series_ else pd.DataFrame()
     trust_end = pd.concat(trust, ignore_index=True) if trust else pd.DataFrame()
     if write:
-        from sim.io import write_parquet
-
-        write_parquet(sweep_dir / "results.parquet", results)
-        write_parquet(sweep_dir / "timeseries.parquet", timeseries)
-        write_parquet(sweep_dir / "trust_end.parquet", trust_end)
+        write_tables(sweep_dir, results, timeseries, trust_end)
     return results, timeseries, trust_end
+
+
+def write_tables(sweep_dir: Path, results: pd.DataFrame, timeseries: pd.DataFrame, trust_end: pd.DataFrame) -> Path:
+    """The three tables as one set (``sim.io.write_set``): all replaced, or none."""
+    frames = dict(zip(TABLES, (results, timeseries, trust_end), strict=True))
+    writers = {name: (lambda path, frame=frame: frame.to_parquet(path, index=False)) for name, frame in frames.items()}
+    try:
+        return write_set(sweep_dir, writers, pointer=COLLECTED)
+    except OSError as err:
+        raise OSError(
+            err.errno,
+            f"could not write the collected tables into {sweep_dir} ({err.strerror or err}); "
+            "the previous tables, if any, are unchanged",
+        ) from err
+
+
+def read_collected(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(results, timeseries, trust_end) as last collected: the three of one collection, even if
+    another collection replaces them meanwhile."""
+    folder = current_set(sweep_dir, pointer=COLLECTED)
+    return tuple(pd.read_parquet(folder / name) for name in TABLES)
 
 
 def expected_runs(sweep_dir: Path) -> int | None:
@@ -174,6 +253,15 @@ def describe(results: pd.DataFrame, sweep_dir: Path) -> str:
         lines.append(f"  {total - len(results)} of the sweep's {total} runs never started")
     for row in results[results["status"] == "failed"].itertuples():
         lines.append(f"  failed: {row.run_id}: {row.error}")
+    left_out = results[results["status"].isin(LEFT_OUT)]
+    if len(left_out):
+        lines.append(f"  left out ({len(left_out)}: damaged or unreadable files; rerun the sweep to redo them):")
+        lines += [f"    {row.status}: {row.error}" for row in left_out.itertuples()]
+    if "code" in results and results["code"].nunique() > 1:
+        lines.append(
+            f"  warning: runs of {results['code'].nunique()} code versions (column code); "
+            "paired effects only pair runs of the same code"
+        )
     return "\n".join(lines)
 
 
@@ -186,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(err, file=sys.stderr)
         return 2
+    except OSError as err:
+        print(err, file=sys.stderr)
+        return 1
     print(describe(results, args.sweep_dir))
     print(f"wrote {args.sweep_dir / 'results.parquet'} ({results.shape[0]} rows x {results.shape[1]} columns)")
     print(f"wrote {args.sweep_dir / 'timeseries.parquet'} ({len(timeseries)} rows)")

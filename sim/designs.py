@@ -14,6 +14,7 @@ sensitivity analysis) through Hydra's design sweeper on any launcher.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -93,7 +94,10 @@ def run_design(
     table = table.where(table.notna(), "")
     # the design names the rows; the seeds of a row are its job's batch
     table = table.assign(seed=seeds.start) if table.shape[1] else pd.DataFrame({"seed": [seeds.start] * len(table)})
-    design_file = write_csv(sweep_dir / "design.csv", table)
+    # named by its content: a sweep of another design into this directory is refused (sim.rundirs)
+    # without overwriting the design of the runs already there
+    digest = hashlib.sha256(table.to_csv(index=False).encode()).hexdigest()[:12]
+    design_file = write_csv(sweep_dir / f"design-{digest}.csv", table)
     args = [sys.executable, "-m", "sim.sweep", "-m", "hydra/sweeper=design", f"hydra.sweeper.design={design_file}"]
     args += [f"hydra.sweep.dir={sweep_dir}", "hydra.sweep.subdir=${hydra.job.num}", *launcher, *overrides]
     args.append(f"replicates={len(seeds)}")

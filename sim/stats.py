@@ -56,12 +56,21 @@ def paired_effects(
     """Effect of every arm (and level of ``by``) on each metric, paired with the baseline on ``pair_on``.
 
     Only completed runs count; an arm's seed without a baseline run of the same seed is left
-    out (``n_seeds`` says how many pairs there are). Returns one row per arm, level and metric:
-    ``baseline_mean``, ``arm_mean``, ``effect`` and its interval ``effect_low``/``effect_high``,
-    ``relative_change`` and its interval (the same bootstrap resamples).
+    out (``n_seeds`` says how many pairs there are). Runs are paired only if their
+    configurations differ in the arm alone: with the columns ``context`` (the config without
+    arm and seed) and ``code`` of ``sim.collect``, pairs are formed within the same context and
+    code, and effects are reported per context (a ``context`` column when there are several), so
+    runs of different scales, lengths, parameters or code are never pooled into one effect.
+    Returns one row per arm, level (and context) and metric: ``baseline_mean``, ``arm_mean``,
+    ``effect`` and its interval ``effect_low``/``effect_high``, ``relative_change`` and its
+    interval (the same bootstrap resamples).
     """
     done = results[results["status"] == "completed"] if "status" in results else results
-    pair_on = list(pair_on)
+    same = [c for c in ("context", "code") if c in done and c not in pair_on]
+    done = done.assign(**{c: done[c].fillna("") for c in same})  # (an unknown code pairs with unknown)
+    several = any(done[c].nunique() > 1 for c in same)
+    by = (*by, *(c for c in same if several and c not in by))
+    pair_on = [*pair_on, *same]
     base = done[done[arm] == baseline].set_index(pair_on)[list(metrics)]
     if base.index.duplicated().any():
         raise ValueError(f"several baseline runs share {pair_on}: add the differing columns to pair_on")

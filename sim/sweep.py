@@ -7,7 +7,8 @@ worker processes; submitit: SLURM or local subprocesses). Each run directory the
 - ``summary.json``, ``timeseries.parquet`` (as ``python -m sim``) and ``trust_end.parquet``
   (the patients' end-of-run trust histogram, for the distribution figure);
 - ``status.json``: ``running`` when the job starts, then ``completed`` or ``failed`` (with the
-  error and traceback), plus the fingerprint of the run's config.
+  error and traceback), plus the fingerprint of the run's config, the identity of the code
+  (``sim.provenance``) and, once completed, the SHA-256 of each result file.
 
 A job with ``replicates=k`` runs the seeds ``seed, ..., seed+k-1`` in turn, each into a
 subdirectory ``seed=<s>/`` of the job directory with the files above: short runs are batched
@@ -16,10 +17,19 @@ those an unbatched run of that seed gives (its config differs only in ``replicat
 
 Every file is written atomically (``sim.io``), and ``status.json`` last, so a run counts as
 complete only when all its results are on disk: a killed job leaves ``running`` (or nothing),
-never a half file. Re-running the same sweep skips runs that are complete *for the same
-config* (fingerprint match) and redoes the rest: deleted, killed, failed or changed runs.
-A failed run does not stop the sweep; :class:`SweepCallback` reports the failures at the end
-and makes the command exit with status 1, and ``python -m sim.collect`` lists them with their errors.
+never a half file. A run is complete only if its status says so *for the same config and the
+same code* and every result file still has the checksum recorded when it was written
+(:func:`completion_problem`). Re-running the same sweep skips complete runs and redoes the
+rest: deleted, damaged, killed, failed or changed runs, and runs of other code.
+A failed run (an error in the model, or a result that cannot be written: a full disk) does not
+stop the sweep; :class:`SweepCallback` reports the failures at the end and makes the command
+exit with status 1, and ``python -m sim.collect`` lists them with their errors.
+
+A sweep directory belongs to one sweep: :class:`SweepCallback` records the sweep's definition
+(its set of jobs, ``sim.rundirs.sweep_definition``) in ``sweep.json`` and refuses, with exit
+status 2, a different sweep into a directory that holds runs (resuming the same sweep is fine).
+A single run likewise refuses a directory holding another run's results. Workers started by
+the sweep's process end when it dies (``sim.orphans``).
 
 Nothing is shared between runs of one worker process: each run builds its model, its random
 streams and its config from scratch, so results do not depend on the launcher
@@ -28,10 +38,10 @@ streams and its config from scratch, so results do not depend on the launcher
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,8 +58,11 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from sim import orphans, rundirs
 from sim.api import CONFIG_DIR, run, to_sim_config
-from sim.io import write_json, write_parquet
+from sim.io import sha256, write_json, write_parquet, write_text
+from sim.provenance import code_identity
+from sim.provenance import describe as describe_code
 
 log = logging.getLogger("sim.sweep")
 
@@ -60,29 +73,77 @@ TRUST_BINS = np.linspace(0.0, 1.0, 41)
 REPO_ROOT = CONFIG_DIR.parent
 
 
+def harden_hydra_records() -> None:
+    """Hydra writes its record of a job (``.hydra/config.yaml`` etc.) before the job runs, in
+    place (a failed write leaves an empty file) and inside the launcher (on a full disk the
+    error ends the whole sweep with a joblib traceback). Write that record atomically instead,
+    and let a failure to write it be logged: the job then fails to write its own results, is
+    counted as failed at the end of the sweep and redone when it is resumed.
+    (Replaces ``hydra.core.utils._save_config`` of hydra-core 1.3.8; left alone if absent.)"""
+    import hydra.core.utils as hydra_utils
+
+    original = getattr(hydra_utils, "_save_config", None)
+    if original is None or getattr(original, "atomic", False):
+        return
+
+    def save_config(cfg, filename: str, output_dir: Path) -> None:
+        target = Path(output_dir) / filename
+        try:
+            write_text(target, OmegaConf.to_yaml(cfg))
+        except OSError as err:
+            log.error("could not write Hydra's record %s: %s", target, err)
+
+    save_config.atomic = True
+    hydra_utils._save_config = save_config
+
+
+harden_hydra_records()
+
+
 def fingerprint(cfg: DictConfig) -> str:
     """SHA-256 of the run's resolved config (without ``hydra``): what makes a result reusable."""
-    data = OmegaConf.to_container(cfg, resolve=True)
-    if isinstance(data, dict):
-        data.pop("hydra", None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return rundirs.config_fingerprint(OmegaConf.to_container(cfg, resolve=True))
 
 
 def read_status(run_dir: Path) -> dict | None:
+    """The run's status record; ``None`` if missing or unreadable."""
     try:
-        return json.loads((Path(run_dir) / STATUS_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        status = json.loads((Path(run_dir) / STATUS_FILE).read_text())
+    except (OSError, ValueError):
         return None
+    return status if isinstance(status, dict) else None
 
 
-def is_complete(run_dir: Path, config_hash: str | None = None) -> bool:
-    """All result files present, status ``completed`` and (if given) the same config."""
+def completion_problem(run_dir: Path, config_hash: str | None = None, code_hash: str | None = None) -> str | None:
+    """Why ``run_dir`` does not hold a complete result (of that config and that code, if given),
+    or ``None`` if it does: status ``completed``, and every result file present with the
+    checksum recorded when it was written (so a truncated or edited file is caught)."""
+    run_dir = Path(run_dir)
     status = read_status(run_dir)
-    if not status or status.get("status") != "completed":
-        return False
+    if status is None:
+        return f"{STATUS_FILE} is {'unreadable' if (run_dir / STATUS_FILE).exists() else 'missing'}"
+    if status.get("status") != "completed":
+        return f"its status is {status.get('status')!r}"
     if config_hash is not None and status.get("config_hash") != config_hash:
-        return False
-    return all((Path(run_dir) / name).is_file() for name in RESULT_FILES)
+        return "its config differs"
+    recorded_code = status.get("code") or {}
+    if code_hash is not None and recorded_code.get("source_sha256") != code_hash:
+        return f"the code changed since it ran (it ran with {describe_code(recorded_code)})"
+    files = status.get("files")
+    if not isinstance(files, dict):
+        return "no checksums of its result files were recorded (an earlier version)"
+    for name in RESULT_FILES:
+        path = run_dir / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if sha256(path) != files.get(name):
+            return f"{name} does not match the checksum recorded when it was written (changed or damaged since)"
+    return None
+
+
+def is_complete(run_dir: Path, config_hash: str | None = None, code_hash: str | None = None) -> bool:
+    """All result files intact (checksums), status ``completed`` and (if given) the same config and code."""
+    return completion_problem(run_dir, config_hash, code_hash) is None
 
 
 def trust_histogram(model) -> pd.DataFrame:
@@ -131,37 +192,52 @@ def run_job(cfg: DictConfig, out_dir: Path) -> dict:
 def run_one(cfg: DictConfig, out_dir: Path) -> dict:
     """Run one configuration into ``out_dir`` unless already complete; record the outcome.
 
-    Returns the final status record. Exceptions (a bad config, a crash in the model) are
-    recorded as ``failed`` with their message and traceback, not raised.
+    Returns the final status record. Exceptions (a bad config, a crash in the model, a result
+    that cannot be written) are recorded as ``failed`` with their message and traceback, not
+    raised; if even the record cannot be written (a full disk), the returned record says so.
     """
     out_dir = Path(out_dir)
     config_hash = fingerprint(cfg)
-    if is_complete(out_dir, config_hash):
+    code = code_identity()
+    problem = completion_problem(out_dir, config_hash, code["source_sha256"])
+    if problem is None:
         log.info("skip (complete): %s", out_dir.name)
         return {**read_status(out_dir), "skipped": True}
-    for name in RESULT_FILES:  # a stale result of another config must not survive a failure
-        (out_dir / name).unlink(missing_ok=True)
+    if (out_dir / STATUS_FILE).exists():
+        log.info("redo %s: %s", out_dir.name, problem)
     started = time.time()
-    record = {"config_hash": config_hash, "host": socket.gethostname(), "pid": os.getpid(), "started": started}
-    write_json(out_dir / STATUS_FILE, {**record, "status": "running"})
+    record = {
+        "config_hash": config_hash,
+        "code": code,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": started,
+    }
     try:
+        for name in RESULT_FILES:  # a stale result of another config must not survive a failure
+            (out_dir / name).unlink(missing_ok=True)
+        write_json(out_dir / STATUS_FILE, {**record, "status": "running"})
         config = to_sim_config(cfg)
         result = run(config)
         write_parquet(out_dir / "timeseries.parquet", result.timeseries)
         write_parquet(out_dir / "trust_end.parquet", trust_histogram(result.model))
         write_json(out_dir / "summary.json", result.summary)
+        files = {name: sha256(out_dir / name) for name in RESULT_FILES}
+        record.update(status="completed", files=files, finished=time.time(), wall_seconds=time.time() - started)
+        write_json(out_dir / STATUS_FILE, record)
     except Exception as err:
+        record.pop("files", None)
         record.update(
             status="failed",
             error=f"{type(err).__name__}: {err}",
             traceback=traceback.format_exc(),
             finished=time.time(),
         )
-        write_json(out_dir / STATUS_FILE, record)
+        try:
+            write_json(out_dir / STATUS_FILE, record)
+        except OSError as again:  # e.g. the disk is full: the run stays not complete, and is redone
+            record["error"] += f" (and its {STATUS_FILE} could not be written: {again})"
         log.error("run failed: %s: %s", out_dir.name, record["error"])
-        return record
-    record.update(status="completed", finished=time.time(), wall_seconds=time.time() - started)
-    write_json(out_dir / STATUS_FILE, record)
     return record
 
 
@@ -179,9 +255,12 @@ def run_dirs(sweep_dir: Path) -> list[Path]:
     so a run that never started is listed too)."""
     out = []
     for job_dir in job_dirs(sweep_dir):
-        cfg = OmegaConf.load(job_dir / ".hydra" / "config.yaml")
-        k = int(cfg.get("replicates", 1))
-        out += [job_dir] if k <= 1 else [job_dir / REPLICATE_DIR.format(int(cfg.seed) + i) for i in range(k)]
+        try:
+            cfg = OmegaConf.load(job_dir / ".hydra" / "config.yaml")
+            k, seed = int(cfg.get("replicates", 1)), int(cfg.seed)
+        except Exception:  # an empty or damaged record: listed as the job itself (sim.collect reports it)
+            k, seed = 1, 0
+        out += [job_dir] if k <= 1 else [job_dir / REPLICATE_DIR.format(seed + i) for i in range(k)]
     return sorted(out)
 
 
@@ -190,7 +269,10 @@ def run_config(run_dir: Path) -> tuple[dict, list[str]]:
     record, or for a batched seed from its job's, with that seed and ``replicates=1``."""
     run_dir = Path(run_dir)
     job_dir = run_dir if (run_dir / ".hydra").is_dir() else run_dir.parent
-    config = OmegaConf.to_container(OmegaConf.load(job_dir / ".hydra" / "config.yaml"), resolve=True)
+    record = job_dir / ".hydra" / "config.yaml"
+    config = OmegaConf.to_container(OmegaConf.load(record), resolve=True)
+    if not isinstance(config, dict) or "seed" not in config:
+        raise ValueError(f"{record} is empty or not a run's config")
     overrides = list(OmegaConf.load(job_dir / ".hydra" / "overrides.yaml"))
     if job_dir != run_dir:
         config["seed"] = int(run_dir.name.removeprefix(REPLICATE_DIR.format("")))
@@ -233,9 +315,9 @@ def format_progress(p: dict) -> str:
     )
 
 
-def count_jobs(hydra_cfg: DictConfig) -> int:
-    """Number of jobs the sweeper will launch: sweeper params plus command-line overrides (times
-    the rows of the design with ``hydra/sweeper=design``)."""
+def expand_jobs(hydra_cfg: DictConfig) -> list[list[str]]:
+    """The override list of every job the sweeper will launch: sweeper params plus command-line
+    overrides (each crossed with every row of the design with ``hydra/sweeper=design``)."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -243,34 +325,103 @@ def count_jobs(hydra_cfg: DictConfig) -> int:
 
     params = [f"{k}={v}" for k, v in (hydra_cfg.sweeper.get("params") or {}).items()]
     overrides = OverridesParser.create().parse_overrides(params + list(hydra_cfg.overrides.task))
-    jobs = sum(len(batch) for batch in BasicSweeper.split_arguments(overrides, None))
+    jobs = [list(job) for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
     design = hydra_cfg.sweeper.get("design")  # hydra/sweeper=design: every row of the design
-    return jobs * len(read_design(design)) if design else jobs
+    return [[*row, *job] for row in read_design(design) for job in jobs] if design else jobs
+
+
+def count_jobs(hydra_cfg: DictConfig) -> int:
+    """Number of jobs the sweeper will launch (:func:`expand_jobs`)."""
+    return len(expand_jobs(hydra_cfg))
+
+
+def _refuse(message: str) -> None:
+    """Stop before any run: the message on stderr, exit status 2 (as for a configuration error).
+    (Hydra turns a callback's exceptions into warnings, but not SystemExit.)"""
+    print(message, file=sys.stderr, flush=True)
+    raise SystemExit(2)
+
+
+def read_sweep_record(sweep_dir: Path) -> dict | None:
+    try:
+        record = json.loads((Path(sweep_dir) / SWEEP_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def final_tally(sweep_dir: Path, total: int | None) -> tuple[dict, list[tuple[str, str]]]:
+    """At the end of a sweep: its progress counts, every run that is not complete counted as
+    failed (also one whose failure could not be recorded, e.g. on a full disk), and
+    ``(run, why)`` for each of those."""
+    sweep_dir = Path(sweep_dir)
+    code_hash = code_identity()["source_sha256"]
+    problems = []
+    runs = run_dirs(sweep_dir)
+    for run_dir in runs:
+        problem = completion_problem(run_dir, code_hash=code_hash)
+        if problem is not None:
+            status = read_status(run_dir) or {}
+            problems.append((str(run_dir.relative_to(sweep_dir)), status.get("error") or problem))
+    found = len(runs)
+    total = max(total or 0, found)
+    p = progress(sweep_dir)
+    p.update(total=total, completed=found - len(problems), failed=total - (found - len(problems)), eta=0.0)
+    never = total - found
+    if never:
+        problems.append((f"{never} run(s)", "never started (no run directory)"))
+    return p, problems
 
 
 class SweepCallback(Callback):
-    """Writes ``sweep.json`` (total runs, start time) at the start; reports failures at the end."""
+    """At the start: refuses a sweep into another sweep's directory, writes ``sweep.json`` (the
+    sweep's definition, total runs, start time); at the end: reports what failed."""
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        total = count_jobs(config.hydra) * int(config.get("replicates", 1))
-        write_json(
-            sweep_dir / SWEEP_FILE,
-            {"total": total, "started": time.time(), "overrides": list(config.hydra.overrides.task)},
-        )
-        print(f"[sweep] {total} runs into {sweep_dir} (complete runs are skipped)", file=sys.stderr, flush=True)
+        jobs = expand_jobs(config.hydra)
+        replicates = int(config.get("replicates", 1))
+        self.total = len(jobs) * replicates
+        definition = rundirs.definition_hash({**rundirs.sweep_definition(config.hydra, jobs), "replicates": replicates})
+        try:
+            rundirs.check_sweep_dir(sweep_dir, definition, read_sweep_record(sweep_dir), bool(job_dirs(sweep_dir)))
+        except rundirs.DirectoryInUse as err:
+            _refuse(f"[sweep] refused: {err}")
+        orphans.mark_main_process()  # the workers it starts end if it dies
+        record = {
+            "total": self.total,
+            "started": time.time(),
+            "overrides": list(config.hydra.overrides.task),
+            "definition": definition,
+        }
+        try:
+            write_json(sweep_dir / SWEEP_FILE, record)
+        except OSError as err:
+            print(f"[sweep] warning: could not write {sweep_dir / SWEEP_FILE}: {err}", file=sys.stderr, flush=True)
+        print(f"[sweep] {self.total} runs into {sweep_dir} (complete runs are skipped)", file=sys.stderr, flush=True)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        p = progress(sweep_dir)
+        p, problems = final_tally(sweep_dir, getattr(self, "total", None))
         print(format_progress(p), file=sys.stderr, flush=True)
-        statuses = {str(d.relative_to(sweep_dir)): read_status(d) or {} for d in run_dirs(sweep_dir)}
-        failed = [name for name, status in statuses.items() if status.get("status") == "failed"]
-        if failed:  # Hydra turns a callback's exceptions into warnings: exit explicitly
+        if problems:  # Hydra turns a callback's exceptions into warnings: exit explicitly
+            examples = "; ".join(f"{name}: {why}" for name, why in problems[:3])
+            free = shutil.disk_usage(sweep_dir).free if sweep_dir.exists() else None
+            disk = f" (only {free / 2**20:.0f} MB free on its disk)" if free is not None and free < 2**28 else ""
             raise SystemExit(
-                f"[sweep] {len(failed)} run(s) failed, e.g. {failed[:3]}; errors in <run>/status.json, "
-                f"table: python -m sim.collect {sweep_dir}"
+                f"[sweep] {p['failed']} run(s) failed{disk}, e.g. {examples}; errors in <run>/status.json, "
+                f"table: python -m sim.collect {sweep_dir}; rerun the same command to redo them"
             )
+
+
+class RunDirGuard(Callback):
+    """A single run (``python -m sim``) refuses a directory holding another run's results."""
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        try:
+            rundirs.check_run_dir(Path(config.hydra.run.dir), config)
+        except rundirs.DirectoryInUse as err:
+            _refuse(f"refused: {err}")
 
 
 #: A job prints the sweep's progress at most this often (each print reads every run's status).
@@ -282,17 +433,30 @@ def job(cfg: DictConfig) -> dict:
     """One run of a (multi)run, resumable and failure-recording (see the module docstring).
 
     The task function of ``python -m sim.sweep``; ``python -m sim`` can delegate its multiruns here.
+    In a sweep it never raises: a failure is recorded and reported at the end (an exception
+    would reach the launcher and end the whole sweep with its traceback).
     """
     logging.getLogger("MESA").setLevel(logging.WARNING)
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
-    record = run_job(cfg, out)
     if hc.mode == RunMode.MULTIRUN:
+        orphans.exit_with_main_process()
+        # a log line that cannot be written (a full disk) is dropped, not printed as a traceback:
+        # the run's failure is recorded and reported at the end of the sweep
+        logging.raiseExceptions = False
+        try:
+            record = run_job(cfg, out)
+        except Exception as err:
+            record = {"status": "failed", "error": f"{type(err).__name__}: {err}"}
         global _last_progress
         if time.monotonic() - _last_progress >= PROGRESS_EVERY_S or record["status"] == "failed":
             _last_progress = time.monotonic()
-            print(f"{format_progress(progress(Path(hc.sweep.dir)))}  [{record['status']}: {out.name}]", flush=True)
-    elif record["status"] == "failed" and "runs" in record:
+            error = f": {record['error']}" if record["status"] == "failed" else ""
+            line = format_progress(progress(Path(hc.sweep.dir)))
+            print(f"{line}  [{record['status']}: {out.name}{error}]", flush=True)
+        return record
+    record = run_job(cfg, out)
+    if record["status"] == "failed" and "runs" in record:
         raise SystemExit(f"{record['runs']} runs in {out}, some failed: {record['error']} (see seed=*/status.json)")
     elif record["status"] == "failed":
         raise SystemExit(f"run failed: {record['error']}")
@@ -312,10 +476,19 @@ def experiment_override(name: str) -> str:
     return f"experiment={name}"
 
 
+def preset_sweep_dir(experiment: str, overrides: Sequence[str] = ()) -> Path:
+    """The directory a preset's sweep uses by default for these overrides (the presets' own
+    ``outputs/sweeps/<experiment>/${sim.sweep_label:}``): one folder per set of task overrides,
+    so a sweep with other overrides never lands among these runs, and the same command resumes."""
+    tasks = rundirs.command_line_task_overrides(["-m", experiment_override(experiment), *overrides])
+    return REPO_ROOT / "outputs" / "sweeps" / experiment / rundirs.sweep_label(tasks)
+
+
 def launch(
     experiment: str, overrides: list[str] = (), sweep_dir: Path | None = None, check: bool = True
 ) -> subprocess.CompletedProcess:
-    """Run ``python -m sim.sweep -m <experiment> <overrides>`` (resumable) from the repository root."""
+    """Run ``python -m sim.sweep -m <experiment> <overrides>`` (resumable) from the repository root,
+    into ``sweep_dir`` (default: :func:`preset_sweep_dir`)."""
     args = [sys.executable, "-m", "sim.sweep", "-m", experiment_override(experiment), *overrides]
     if sweep_dir is not None:
         args.append(f"hydra.sweep.dir={Path(sweep_dir).resolve()}")
@@ -371,4 +544,7 @@ def launcher_overrides(args) -> list[str]:
 
 
 if __name__ == "__main__":
+    from sim.cli import exit_on_config_error
+
+    exit_on_config_error(sys.argv[1:])
     main()

@@ -315,7 +315,7 @@ def test_ranking_stability_sees_a_flip_and_a_steady_ranking():
         ("calibrate", ["--cheap", "--jobs", "0"], "argument --jobs: 0 is out of range: allowed [1, inf] or -1"),
         ("sensitivity", ["--sobol-samples", "100"], "argument --sobol-samples: 100 is not a power of 2"),
         ("sensitivity", ["--trajectories", "x"], "argument --trajectories: 'x' is not an integer"),
-        ("sensitivity", ["--scale", "huge"], "Could not find 'scale/huge'"),
+        ("sensitivity", ["--scale", "huge"], "scale=huge: no such option; available: default, large, small, tiny"),
         ("validate", ["--days", "0"], "days=0 is out of range: allowed [1, 36500]"),
     ],
 )

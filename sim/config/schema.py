@@ -30,21 +30,30 @@ __all__ = ["POLICY_NAMES", "ConfigError", "SimConfig", "param", "parameter_table
 class ScaleConfig:
     """Population size and the health-system infrastructure that serves it."""
 
+    #: the preset's name (configs/scale/<name>.yaml); set by ``scale=<name>``, not overridable
     name: str = "default"
     n_patients: int = param(100_000, 1, 50_000_000, "patients (residents) simulated")
     patients_per_hospital: int = param(
         25_000,
         100,
         None,
-        "residents per secondary/tertiary hospital: the model hospital is a catchment unit, see docs/ODD.md 'Scaling'",
+        "residents per secondary/tertiary hospital: the model hospital is a catchment unit, see docs/ODD.md "
+        "'Scaling' (hospitals = n_patients / this, rounded, at least one)",
     )
-    tertiary_share: float = unit(0.34, "share of hospitals that are tertiary (the rest secondary)")
-    clinics_per_hospital: float = param(6.0, 0.1, 100, "primary clinics per hospital")
+    tertiary_share: float = unit(
+        0.34,
+        "share of hospitals that are tertiary, the rest secondary; rounded to whole hospitals, and at least one "
+        "is tertiary (so 0 still builds one tertiary hospital)",
+    )
+    clinics_per_hospital: float = param(
+        6.0, 0.1, 100, "primary clinics per hospital (rounded to whole clinics, at least one)"
+    )
     doctors_per_1000: float = param(
         1.5,
         0.01,
         20,
-        "licensed doctors per 1000 residents",
+        "licensed doctors per 1000 residents, shared among facilities by size and rounded; every hospital and "
+        "clinic has at least one doctor, so a low density gives one doctor per facility",
         "China Health Statistics Yearbook 2011: 1.47 per 1000 (2010)",
     )
     hospital_doctor_share: float = unit(0.5, "share of doctors working in secondary/tertiary hospitals")
@@ -309,10 +318,17 @@ def _walk(obj: Any, prefix: str):
             yield key, f, value
 
 
+_TYPE_NAMES = {"bool": "a boolean (true or false)", "str": "a string", "int": "an integer", "float": "a number"}
+
+
 def validate(cfg: SimConfig) -> None:
     """Check every value against its declared range; raise :class:`ConfigError` naming the key."""
     for key, f, value in _walk(cfg, ""):
         lo, hi = f.metadata.get("range", (None, None))
+        # the declared type (a config changed after composition is not converted by OmegaConf)
+        expected = {"bool": (bool,), "str": (str,), "int": (int,), "float": (int, float)}.get(f.type)
+        if expected and (not isinstance(value, expected) or (f.type != "bool" and isinstance(value, bool))):
+            raise ConfigError(f"{key}={value!r} is not {_TYPE_NAMES[f.type]}")
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
         if isinstance(value, float) and not math.isfinite(value):

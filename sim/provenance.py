@@ -1,0 +1,82 @@
+"""The identity of the code that produced a result: what a completed run's record must match.
+
+The package version alone says nothing (it stays 0.1.0 between releases), so the identity is
+
+- ``source_sha256``: SHA-256 over the path and bytes of every ``*.py`` file of the ``sim``
+  package (its subpackages included): two runs with the same value ran the same model code;
+- ``commit`` and ``dirty``: the git commit of the source tree and whether it had uncommitted
+  changes, when the package runs from a git checkout and ``git`` is installed (else ``None``):
+  where to find that code again;
+- ``version``: the installed package version.
+
+``sim.sweep`` keeps ``source_sha256`` in every run's ``status.json`` and redoes a completed run
+whose code differs (a change to any module of the package, analysis code included: a false
+alarm costs a rerun, a missed one mixes results of two models). The values are computed once
+per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+from sim.version import __version__
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _hash_tree(package_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(package_dir).rglob("*.py") if "__pycache__" not in p.parts):
+        digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def _own_source_hash() -> str:
+    return _hash_tree(PACKAGE_DIR)
+
+
+def source_hash(package_dir: Path | None = None) -> str:
+    """SHA-256 (hex) over the relative path and the bytes of every Python file of the package
+    (this one, computed once per process, unless ``package_dir`` is given)."""
+    return _own_source_hash() if package_dir is None else _hash_tree(package_dir)
+
+
+def _git(*args: str, cwd: Path) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+@functools.cache
+def git_state(package_dir: Path = PACKAGE_DIR) -> dict:
+    """``{"commit": sha or None, "dirty": bool or None}`` of the checkout holding the package."""
+    if shutil.which("git") is None:
+        return {"commit": None, "dirty": None}
+    commit = _git("rev-parse", "HEAD", cwd=package_dir)
+    if commit is None:  # not a git checkout (e.g. installed into site-packages)
+        return {"commit": None, "dirty": None}
+    status = _git("status", "--porcelain", cwd=package_dir)
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def code_identity() -> dict:
+    """``version``, ``source_sha256``, ``commit`` and ``dirty`` of the running code (see the module docstring)."""
+    return {"version": __version__, "source_sha256": source_hash(), **git_state()}
+
+
+def describe(identity: dict | None) -> str:
+    """A short label, e.g. ``source 1a2b3c4d5e6f (commit 89a7c2c, uncommitted changes)``."""
+    if not identity or not identity.get("source_sha256"):
+        return "unknown code (recorded by an earlier version)"
+    text = f"source {identity['source_sha256'][:12]}"
+    if identity.get("commit"):
+        text += f" (commit {identity['commit'][:7]}{', uncommitted changes' if identity.get('dirty') else ''})"
+    return text
