@@ -30,8 +30,12 @@ METRICS = {
 }
 
 
-def pairing_ratios(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per arm: the ratio for each metric (``results``: collected runs with ``arm``, ``seed``)."""
+def pairing_ratios(results: pd.DataFrame, log: bool = False) -> pd.DataFrame:
+    """One row per arm: the ratio for each metric (``results``: collected runs with ``arm``, ``seed``).
+
+    ``log``: of the logarithms (relative effects). A large relative effect caps what pairing can
+    show on the absolute scale: an arm that is exactly 0.2 x the baseline in every seed has the
+    ratio 0.8 / sqrt(1.04) = 0.78 however well the arms are paired; on the log scale it has 0."""
     done = results[results["status"] == "completed"]
     rows = []
     for arm in [a for a in done["arm"].unique() if a != "baseline"]:
@@ -39,6 +43,8 @@ def pairing_ratios(results: pd.DataFrame) -> pd.DataFrame:
         for metric, label in METRICS.items():
             wide = done[done["arm"].isin(["baseline", arm])].pivot_table(index="seed", columns="arm", values=metric)
             wide = wide.dropna()
+            if log:
+                wide = np.log(wide.clip(lower=1e-9))
             paired = (wide[arm] - wide["baseline"]).std(ddof=1)
             unpaired = np.sqrt(wide[arm].var(ddof=1) + wide["baseline"].var(ddof=1))
             row[label] = paired / unpaired if unpaired > 0 else np.nan
@@ -47,8 +53,24 @@ def pairing_ratios(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def read_summaries(sweep_dir: Path) -> pd.DataFrame:
+    """Every run's arm, seed and summary, read straight from the run directories, so that sweeps
+    made by earlier versions of the code (the "before" measurement) can be compared too."""
+    from sim.collect import arm_label
+    from sim.sweep import run_config, run_dirs
+
+    rows = []
+    for run_dir in run_dirs(sweep_dir):
+        summary_file = run_dir / "summary.json"
+        if not summary_file.is_file():
+            continue
+        config, _ = run_config(run_dir)
+        summary = json.loads(summary_file.read_text())
+        rows.append({"arm": arm_label(config), "seed": config["seed"], "status": "completed", **summary})
+    return pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
-    from sim.collect import collect
     from sim.paths import OUTPUTS
     from sim.sweep import launch
 
@@ -59,12 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.collect_only:
         launch("quick_comparison", [f"seed=range(0,{args.seeds})"], args.sweep_dir)
-    results, _, _ = collect(args.sweep_dir, write=False, series=False)
-    table = pairing_ratios(results)
-    print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
-    ratios = table[list(METRICS.values())].to_numpy().ravel()
-    print(f"median ratio {np.nanmedian(ratios):.2f}, largest {np.nanmax(ratios):.2f}")
-    (args.sweep_dir / "pairing.json").write_text(json.dumps(table.to_dict(orient="records"), indent=1))
+    summaries = read_summaries(args.sweep_dir)
+    out = {}
+    for scale, log in (("absolute", False), ("log", True)):
+        table = pairing_ratios(summaries, log=log)
+        print(f"\n{scale} scale:")
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+        ratios = table[list(METRICS.values())].to_numpy().ravel()
+        print(f"median ratio {np.nanmedian(ratios):.2f}, largest {np.nanmax(ratios):.2f}")
+        out[scale] = table.to_dict(orient="records")
+    (args.sweep_dir / "pairing.json").write_text(json.dumps(out, indent=1))
     return 0
 
 
