@@ -19,7 +19,7 @@ baseline: $(STAMP)  ## one run of the pre-reform baseline at the default scale, 
 	$(PY) -m sim
 
 app: $(STAMP)  ## the interactive page for students: open http://localhost:8765
-	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(VENV)/bin/solara run sim/app.py --production
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(VENV)/bin/solara run sim/app/page.py --production
 
 test: $(STAMP)  ## the whole test suite
 	$(PY) -m pytest -n 2

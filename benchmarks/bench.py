@@ -10,7 +10,7 @@ Measures, each in a fresh process so that peak memory is the run's own:
   ``default`` scale for a few days, against the engine over the same days: the speed ratio;
 - the sweep speed-up: the quick policy comparison (every arm of
   ``configs/experiment/policy_comparison.yaml``, a few seeds, small scale) as a user runs it,
-  ``python -m sim.sweep -m experiment=quick_comparison``, with Hydra's basic launcher (serial)
+  ``python -m sim -m experiment=quick_comparison``, with Hydra's basic launcher (serial)
   and with the joblib launcher on all local cores; and, for runs so short that the launcher's
   per-job overhead matters (tiny scale), one seed per job against a batch of seeds per job
   (``replicates``). Both pairs are checked to give identical results.
@@ -64,8 +64,8 @@ def current_rss_mb() -> float:
 # ----- measurements, each run in a child process -------------------------------------------------
 def measure_scale(scale: str, days: int) -> dict:
     """One model of ``scale``: set-up, ``days`` days of stepping, peak RSS."""
-    from sim.api import compose
     from sim.engine.model import TrustModel
+    from sim.runs.api import compose
 
     # the burn-in is stepping like any other day: measured apart, set-up is the build alone
     config = compose([f"scale={scale}", f"days={days}", "burn_in_days=0"])
@@ -118,9 +118,9 @@ def measure_agents(n: int = 100_000) -> dict:
 
 def measure_reference(scale: str, days: int) -> dict:
     """The per-agent reference and the engine over the same ``days`` of the same config."""
-    from sim.api import compose
     from sim.engine.model import TrustModel
     from sim.engine.reference import ReferenceModel
+    from sim.runs.api import compose
 
     config = compose([f"scale={scale}", f"days={days}", "burn_in_days=0"])
     out = {"scale": scale, "n_patients": config.scale.n_patients, "days": days}
@@ -137,11 +137,11 @@ def measure_reference(scale: str, days: int) -> dict:
 
 
 def hydra_sweep(sweep_dir: Path, overrides: list[str]) -> float:
-    """Wall time of the user's command, ``python -m sim.sweep -m experiment=quick_comparison ...``
+    """Wall time of the user's command, ``python -m sim -m experiment=quick_comparison ...``
     (Hydra's start-up, the launcher, every job, the files written)."""
-    from sim.sweep import experiment_override
+    from sim.runs.sweep import experiment_override
 
-    args = [sys.executable, "-m", "sim.sweep", "-m", experiment_override("quick_comparison"), *overrides]
+    args = [sys.executable, "-m", "sim", "-m", experiment_override("quick_comparison"), *overrides]
     started = time.perf_counter()
     subprocess.run([*args, f"hydra.sweep.dir={sweep_dir}"], cwd=REPO, check=True, capture_output=True)
     return time.perf_counter() - started
@@ -149,7 +149,7 @@ def hydra_sweep(sweep_dir: Path, overrides: list[str]) -> float:
 
 def sweep_metrics(sweep_dir: Path) -> dict:
     """Every run's metrics (but its wall time), keyed by arm and seed, for the identity check."""
-    from sim.collect import collect
+    from sim.runs.collect import collect
 
     results, _, _ = collect(sweep_dir, write=False)
     assert (results["status"] == "completed").all(), results.loc[results["status"] != "completed", "error"]
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = results["started"].replace(":", "").replace("+0000", "Z")
     path = args.out / f"bench-{stamp}.json"
-    from sim.io import write_json
+    from sim.runs.io import write_json
 
     write_json(path, results)
     print(f"\nsaved {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")

@@ -56,8 +56,8 @@ def pairing_ratios(results: pd.DataFrame, log: bool = False) -> pd.DataFrame:
 def read_summaries(sweep_dir: Path) -> pd.DataFrame:
     """Every run's arm, seed and summary, read straight from the run directories, so that sweeps
     made by earlier versions of the code (the "before" measurement) can be compared too."""
-    from sim.collect import arm_label
-    from sim.sweep import run_config, run_dirs
+    from sim.runs.collect import arm_label
+    from sim.runs.sweep import run_config, run_dirs
 
     rows = []
     for run_dir in run_dirs(sweep_dir):
@@ -72,7 +72,7 @@ def read_summaries(sweep_dir: Path) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     from sim.paths import OUTPUTS
-    from sim.sweep import launch
+    from sim.runs.sweep import launch
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep-dir", type=Path, default=OUTPUTS / "bench" / "pairing")

@@ -20,8 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.001, help="sampling interval in seconds")
     args = parser.parse_args(argv)
 
-    from sim.api import compose
     from sim.engine.model import TrustModel
+    from sim.runs.api import compose
 
     config = compose(args.overrides)
     profiler = Profiler(interval=args.interval)

@@ -15,7 +15,7 @@ themselves in runs/ (re-running resumes: complete runs are skipped). Runs go thr
 launchers: local cores by default, a cluster with e.g.
 `python experiments/calibrate.py hydra/launcher=slurm hydra.launcher.partition=compute`.
 --write-config puts fitted.yaml into configs/calibration/pre_reform.yaml (the default config's
-calibration), --write-docs copies report.md to docs/calibration.md. Method: sim/calibration.py.
+calibration), --write-docs copies report.md to docs/calibration.md. Method: sim/analysis/calibration.py.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.calibration import (
+from sim.analysis.calibration import (
     ABC_SEED_OFFSET,
     CALIBRATION_CONFIG,
     DYNAMIC_TARGETS,
@@ -42,7 +42,7 @@ from sim.calibration import (
     predictive_check,
     recorded_payouts,
 )
-from sim.sweep import add_launcher_arguments, check_run_overrides, in_range, launcher_overrides
+from sim.runs.sweep import add_launcher_arguments, check_run_overrides, in_range, launcher_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,7 +104,7 @@ def _selection_section(fit: DynamicsFit, settings: dict) -> list[str]:
     return [
         "## Point estimate of the dynamics",
         "",
-        "A set of the posterior, not its mean (why: `sim.calibration.choose_point`). A local emulator",
+        "A set of the posterior, not its mean (why: `sim.analysis.calibration.choose_point`). A local emulator",
         "trained on every set APMC simulated ranked the posterior's sets; the "
         f"{len(sel)} it predicted closest to the targets",
         f"ran again over {settings['selection seeds']} fresh seeds (from {SELECTION_SEED_OFFSET}), and the first row,",
@@ -138,7 +138,7 @@ def report(fit: DynamicsFit, payouts: Generation, check: pd.DataFrame, settings:
         "# Calibration of the pre-reform baseline",
         "",
         "Produced by `python experiments/calibrate.py --write-config --write-docs` (method and choices:",
-        "`sim/calibration.py`), in two stages: the parameters of the dynamics by history matching",
+        "`sim/analysis/calibration.py`), in two stages: the parameters of the dynamics by history matching",
         "(Vernon et al. 2010) then adaptive population Monte Carlo ABC (Lenormand et al. 2013) inside",
         "the space history matching leaves plausible, on simulations; the payout parameters, which feed back",
         "into nothing, by rejection ABC on the payout draws recorded at the first stage's fit. The",

@@ -1,7 +1,7 @@
 """Dose-response figures: each policy's main intensity over its levels, against the baseline.
 
 One resumable sweep per policy (its main intensity over the dose levels its module declares:
-sim.designs.dose_response) and one of baseline runs, each in its own folder of
+sim.runs.designs.dose_response) and one of baseline runs, each in its own folder of
 outputs/sweeps/dose_response/ (named by its overrides); then collect, tables and figures:
 
     python experiments/dose_response.py                       # every policy, 5 seeds each level
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import plots
-from sim.collect import collect, describe
-from sim.designs import dose_response
+from sim.analysis import plots
+from sim.analysis.stats import paired_effects
 from sim.policies import POLICY_NAMES
-from sim.stats import paired_effects
-from sim.sweep import REPO_ROOT, launch, preset_sweep_dir
+from sim.runs.collect import collect, describe
+from sim.runs.designs import dose_response
+from sim.runs.sweep import REPO_ROOT, launch, preset_sweep_dir
 
 FIGURES = {
     "dose_violence": "violent_incidents_per_hospital_year",

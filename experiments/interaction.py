@@ -3,7 +3,7 @@
     python experiments/interaction.py
     python experiments/interaction.py --pair tiered_care insurance 'seed=range(0,8)'
 
-The grid: each policy's main intensity over four of its dose levels (sim.designs.interaction).
+The grid: each policy's main intensity over four of its dose levels (sim.runs.designs.interaction).
 Writes outputs/interaction/<a>_<b>/: heatmap_violence, heatmap_disputes, heatmap_trust
 (.pdf/.png; means over seeds per cell) and cells.csv.
 """
@@ -14,11 +14,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim import plots
-from sim.collect import collect, describe
-from sim.designs import interaction, main_intensity_key
+from sim.analysis import plots
 from sim.policies import POLICY_NAMES
-from sim.sweep import REPO_ROOT, launch, preset_sweep_dir
+from sim.runs.collect import collect, describe
+from sim.runs.designs import interaction, main_intensity_key
+from sim.runs.sweep import REPO_ROOT, launch, preset_sweep_dir
 
 FIGURES = {
     "heatmap_violence": "violent_incidents_per_hospital_year",

@@ -20,11 +20,11 @@ import sys
 import time
 from pathlib import Path
 
-from sim import plots
-from sim.collect import collect, describe
+from sim.analysis import plots
+from sim.analysis.stats import METRICS, markdown_table, paired_effects, write_tables
 from sim.policies import PACKAGES, moving
-from sim.stats import METRICS, markdown_table, paired_effects, write_tables
-from sim.sweep import REPO_ROOT, launch, preset_sweep_dir
+from sim.runs.collect import collect, describe
+from sim.runs.sweep import REPO_ROOT, launch, preset_sweep_dir
 
 #: Arms of the time-series figure: the baseline, the policies that cut out-of-pocket costs and open
 #: mediation, the packages, all policies.

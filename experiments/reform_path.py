@@ -3,7 +3,7 @@
     python experiments/reform_path.py                                   # the mission's package, day 365
     python experiments/reform_path.py --start-days 365 730 100000 'seed=range(0,10)'
 
-The package's members start together (sim.designs.reform_path); a start day after the last day
+The package's members start together (sim.runs.designs.reform_path); a start day after the last day
 is the pre-reform baseline.
 
 Writes outputs/reform_path/: trajectories.pdf/.png (daily disputes, violence and trust, mean
@@ -17,12 +17,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim import plots
-from sim.collect import collect, describe
-from sim.designs import reform_path
+from sim.analysis import plots
+from sim.analysis.stats import METRICS, paired_effects, write_tables
 from sim.policies import PACKAGES
-from sim.stats import METRICS, paired_effects, write_tables
-from sim.sweep import REPO_ROOT, launch, preset_sweep_dir
+from sim.runs.collect import collect, describe
+from sim.runs.designs import reform_path
+from sim.runs.sweep import REPO_ROOT, launch, preset_sweep_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     sweep = launch("reform_path", overrides, sweep_dir, check=False)
     results, timeseries, trust_end = collect(sweep_dir)
     print(describe(results, sweep_dir))
-    # arms '...@dayN': reforms that start on day N (within the run, by sim.collect.arm_label)
+    # arms '...@dayN': reforms that start on day N (within the run, by sim.runs.collect.arm_label)
     starts = sorted({int(a.split("@day")[1]) for a in results["arm"] if "@day" in a})
     marks = {f"reform (day {d})": d for d in starts}
     files = plots.timeseries_plot(timeseries, results, args.out / "trajectories", marks=marks)

@@ -5,7 +5,7 @@ for the most influential ones, and whether the policy ranking flips inside the p
     python experiments/sensitivity.py             # publication setting (about 2 hours on 2 cores)
     python experiments/sensitivity.py hydra/launcher=slurm hydra.launcher.partition=compute   # on a cluster
 
-Every run goes through Hydra's launchers (sim.designs.run_design) and is kept in --out/runs/: an
+Every run goes through Hydra's launchers (sim.runs.designs.run_design) and is kept in --out/runs/: an
 interrupted analysis resumes where it stopped.
 
 Writes --out/morris.csv, sobol.csv, ranking.csv, noise.csv, morris.{png,pdf}, sobol.{png,pdf} and
@@ -22,8 +22,16 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from sim.sensitivity import OUTPUTS, morris, ranking_flips, ranking_stability, seed_noise, sobol, top_parameters
-from sim.sweep import add_launcher_arguments, check_run_overrides, in_range, launcher_overrides
+from sim.analysis.sensitivity import (
+    OUTPUTS,
+    morris,
+    ranking_flips,
+    ranking_stability,
+    seed_noise,
+    sobol,
+    top_parameters,
+)
+from sim.runs.sweep import add_launcher_arguments, check_run_overrides, in_range, launcher_overrides
 
 
 def plot_morris(table, noise, path: Path) -> None:
@@ -141,7 +149,7 @@ def main(argv=None) -> None:
         f"Produced by `python experiments/sensitivity.py` (scale={args.scale}, days={args.days}, "
         f"{args.seeds} seeds per "
         f"point, {args.trajectories} Morris trajectories, Sobol base sample {args.sobol_samples}); method: "
-        "`sim/sensitivity.py`.",
+        "`sim/analysis/sensitivity.py`.",
         "",
         "Seed noise (sd over seeds at the default point): " + ", ".join(f"{k} {v:.3g}" for k, v in noise.items()),
         "",

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.sweep import check_run_overrides, in_range
-from sim.validation import markdown, validate
+from sim.analysis.validation import markdown, validate
+from sim.runs.sweep import check_run_overrides, in_range
 
 
 def main(argv=None) -> None:

@@ -9,8 +9,8 @@ The public API (loaded on first use, so that ``import sim`` stays cheap):
 The package's layers, lowest first: ``sim.config.fields`` (schema primitives),
 ``sim.policies`` (one module per policy, the registry, levers), ``sim.config`` (the schema
 and Hydra composition), ``sim.engine`` (state, streams, world, agents, schedule, model),
-``sim.mechanisms`` (the rules of the day), the runs (``sim.api``, sweeps, collection), the
-analysis (statistics, plots, calibration, validation, sensitivity) and the page (``sim.app``).
+``sim.mechanisms`` (the rules of the day), the runs (``sim.runs.api``, sweeps, collection), the
+analysis (statistics, plots, calibration, validation, sensitivity) and the page (``sim.app.page``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ _EXPORTS = {
     "SimConfig": "sim.config.schema",
     "ConfigError": "sim.config.fields",
     "POLICIES": "sim.policies",
-    "run": "sim.api",
-    "RunResult": "sim.api",
+    "run": "sim.runs.api",
+    "RunResult": "sim.runs.api",
     "TrustModel": "sim.engine.model",
     "Patient": "sim.engine.agents",
     "Doctor": "sim.engine.agents",

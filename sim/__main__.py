@@ -5,8 +5,8 @@ beside Hydra's ``.hydra/`` record of the config, and prints the headline figures
 
 Any configuration error (unknown key or option, wrong type, value out of range, a population
 that does not fit in memory) exits with status 2 and ``configuration error: <key>...`` before
-a directory is created (``sim.cli``); a directory holding another run's results is refused
-with status 2 too (``sim.sweep.RunDirGuard``).
+a directory is created (``sim.runs.cli``); a directory holding another run's results is refused
+with status 2 too (``sim.runs.sweep.RunDirGuard``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sim.api import CONFIG_DIR, run, to_sim_config
-from sim.cli import exit_on_config_error
 from sim.config import ConfigError
-from sim.io import write_json, write_parquet
+from sim.runs.api import CONFIG_DIR, run, to_sim_config
+from sim.runs.cli import exit_on_config_error
+from sim.runs.io import write_json, write_parquet
 
 HEADLINE = (
     "disputes_per_hospital_year",
@@ -54,8 +54,8 @@ def main(cfg: DictConfig) -> None:
     # Mesa logs every step at INFO, and Hydra's job logging shows INFO
     logging.getLogger("MESA").setLevel(logging.WARNING)
     if HydraConfig.get().mode == RunMode.MULTIRUN or cfg.get("replicates", 1) > 1:
-        # sweeps and batches of seeds: resumable jobs that record failures and progress (sim.sweep)
-        from sim.sweep import job
+        # sweeps and batches of seeds: resumable jobs that record failures and progress (sim.runs.sweep)
+        from sim.runs.sweep import job
 
         return job(cfg)
     try:
@@ -67,7 +67,7 @@ def main(cfg: DictConfig) -> None:
     try:
         write_parquet(out / "timeseries.parquet", result.timeseries)
         write_json(out / "summary.json", result.summary)
-    except OSError as err:  # e.g. a full disk: no traceback, nothing half-written (sim.io)
+    except OSError as err:  # e.g. a full disk: no traceback, nothing half-written (sim.runs.io)
         print(f"could not write the results into {out}: {err}", file=sys.stderr)
         sys.exit(1)
     print(format_headline(result.summary))

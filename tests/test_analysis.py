@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration import (
+from sim.analysis.calibration import (
     DYNAMIC_TARGETS,
     PAYOUT_TARGETS,
     PRIORS,
@@ -223,8 +223,8 @@ def test_calibration_script_minimal(tmp_path):
 def test_court_after_mediation_counts_only_ended_mediations():
     """Four mediated disputes: one agreed in mediation, one went on to court, one left
     unresolved after it, one still in mediation (not counted); one never mediated (not counted)."""
+    from sim.analysis.validation import court_after_mediation_share
     from sim.engine.institutions import Dispute
-    from sim.validation import court_after_mediation_share
 
     def dispute(channels, closed):
         return Dispute(0, 0, 0, 0, 1, 0, 0.5, 0.5, channels=channels, closed_day=closed)
@@ -289,8 +289,8 @@ def test_sensitivity_script_minimal(tmp_path):
 def test_ranking_stability_sees_a_flip_and_a_steady_ranking():
     """Parameter a: the same effects at both ends (rho 1, same top three, nothing moves); parameter
     b: the order reversed at the high end (rho -1, the top three change, the extremes move)."""
+    from sim.analysis.sensitivity import ranking_stability
     from sim.policies import POLICY_NAMES
-    from sim.sensitivity import ranking_stability
 
     effects = -np.arange(len(POLICY_NAMES), 0, -1.0)  # the first policy reduces disputes most
     rows = []
@@ -333,9 +333,9 @@ def test_sensitivity_ranges_contain_the_configured_values():
     """Each uncertain parameter's plausible range brackets its value in the default (calibrated)
     configuration and lies within the schema's allowed range: a recalibration that moves a value
     outside its range, or a typo in a key, fails here."""
-    from sim.api import compose
+    from sim.analysis.sensitivity import UNCERTAIN
     from sim.config.schema import parameter_table
-    from sim.sensitivity import UNCERTAIN
+    from sim.runs.api import compose
 
     table = {r["key"]: r for r in parameter_table(compose())}
     for p in UNCERTAIN:

@@ -1,11 +1,11 @@
-"""The interactive page (``sim/app.py``): rendered in-process, and end to end in headless Chromium.
+"""The interactive page (``sim/app/page.py``): rendered in-process, and end to end in headless Chromium.
 
 Notebook runners do not catch a SolaraViz that fails to render (e.g. Mesa 3.3.1 with
 ipyvuetify 3: "module 'reacton.ipyvuetify' has no attribute 'TabsItems'"), so the page itself
 is rendered here with ``handle_error=False``, inside an ``AppLayout`` as ``solara run`` does
 (the sidebar, with every widget, is only rendered there).
 
-The end-to-end test starts ``solara run sim/app.py`` on localhost and drives Debian's
+The end-to-end test starts ``solara run sim/app/page.py`` on localhost and drives Debian's
 ``/usr/bin/chromium`` through Playwright (no browser download). Under ``CI=true`` a missing
 browser fails the test; elsewhere it is skipped with the command that installs it.
 """
@@ -28,10 +28,10 @@ import pytest
 import solara
 from solara.widgets import HTML
 
-from sim import app
-from sim.api import compose
+from sim.app import page as app
 from sim.engine.model import TrustModel
 from sim.policies import POLICY_NAMES
+from sim.runs.api import compose
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -159,11 +159,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path):
-    """``solara run sim/app.py`` on a free localhost port; yields its address."""
+    """``solara run sim/app/page.py`` on a free localhost port; yields its address."""
     port = _free_port()
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
     log = (tmp_path / "solara.log").open("w")
-    command = [sys.executable, "-m", "solara", "run", "sim/app.py", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "solara", "run", "sim/app/page.py", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen([*command, "--no-open", "--production"], cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/"
     try:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from conftest import run_cli
 
-from sim.api import compose, run
+from sim.runs.api import compose, run
 
 #: The summary keys issue 2 lists (sim/metrics.py may add more).
 SUMMARY_KEYS = {

@@ -1,4 +1,4 @@
-"""Configuration: Hydra composition into the validated schema (``sim.api.compose``).
+"""Configuration: Hydra composition into the validated schema (``sim.runs.api.compose``).
 
 Every bad input of issue 2 raises :class:`sim.config.ConfigError` naming the offending key,
 before a model is built. The command-line side of the same inputs is in ``test_cli.py``.
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.api import compose
 from sim.config.schema import ConfigError, SimConfig, parameter_table
 from sim.policies import POLICY_NAMES
+from sim.runs.api import compose
 
 #: (overrides, words the message must contain: the key, and what is wrong or allowed)
 BAD_INPUTS = {
@@ -66,7 +66,7 @@ def test_the_default_config_carries_the_calibration_and_calibration_none_the_sch
     command line still wins over the calibration."""
     from omegaconf import OmegaConf
 
-    from sim.calibration import CALIBRATION_CONFIG, PRIORS
+    from sim.analysis.calibration import CALIBRATION_CONFIG, PRIORS
 
     fitted = OmegaConf.to_container(OmegaConf.load(CALIBRATION_CONFIG))
     flat = {

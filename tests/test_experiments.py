@@ -12,11 +12,11 @@ import pytest
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 
-from sim import designs
-from sim.api import CONFIG_DIR, compose, run
-from sim.collect import arm_label
 from sim.policies import PACKAGES, POLICIES, POLICY_NAMES
-from sim.sweep import REPO_ROOT, count_jobs, experiment_override
+from sim.runs import designs
+from sim.runs.api import CONFIG_DIR, compose, run
+from sim.runs.collect import arm_label
+from sim.runs.sweep import REPO_ROOT, count_jobs, experiment_override
 
 PRESETS = ["policy_comparison", "quick_comparison", "dose_response", "interaction", "reform_path"]
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.api import compose, run
 from sim.policies import PACKAGES, POLICY_NAMES
+from sim.runs.api import compose, run
 
 GOLDEN = Path(__file__).parent / "golden"
 #: name -> overrides. Tiny scale, a year after the default burn-in; one small-scale baseline.

@@ -446,9 +446,9 @@ def test_compensation_is_heavy_tailed_and_scales_with_harm_and_channel():
 def test_payout_parameters_change_the_payouts_and_nothing_else():
     """Payouts feed back into nothing: a run with other payout parameters has the same disputes,
     violence and trust, the same payout draws, and payouts rescaled exactly as the record says.
-    (The calibration fits the payout parameters on recorded draws: sim.calibration.)"""
-    from sim.api import run
+    (The calibration fits the payout parameters on recorded draws: sim.analysis.calibration.)"""
     from sim.mechanisms.disputes import payout
+    from sim.runs.api import run
 
     base = ["scale=tiny", "days=200", "seed=3", "params.disputes.base_log_odds=-8"]
     a = run([*base, "params.disputes.compensation_median_yuan=20000", "params.disputes.compensation_sigma=1.0"])

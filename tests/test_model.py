@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from conftest import tiny_config, tiny_model
 
-from sim.api import run
 from sim.engine.agents import Doctor, MediaOutlet, Mediator, Patient
 from sim.engine.model import TrustModel
 from sim.engine.state import PRIMARY
 from sim.policies import POLICY_NAMES
+from sim.runs.api import run
 
 
 # ----------------------------------------------------------------------------------------------

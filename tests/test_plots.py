@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import plots
-from sim.stats import paired_effects
+from sim.analysis import plots
+from sim.analysis.stats import paired_effects
 
 ARMS = ["baseline", "insurance", "tiered_care+mediation+insurance", "all_policies"]
 SEEDS = range(4)

@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 from conftest import tiny_config, tiny_model, treat_batch
 
-from sim.api import compose, run
 from sim.engine.state import PRIMARY
 from sim.policies import POLICIES, POLICY_NAMES, Levers, PolicySet
+from sim.runs.api import compose, run
 
 SEEDS = (1, 2, 3)
 

@@ -24,11 +24,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.api import compose
 from sim.engine.metrics import summarise
 from sim.engine.model import TrustModel
 from sim.engine.reference import ReferenceModel
 from sim.policies import POLICY_NAMES
+from sim.runs.api import compose
 
 ALPHA = 0.01  # family-wise level of each scenario's test
 SEEDS = range(16)

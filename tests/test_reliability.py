@@ -22,14 +22,14 @@ import pandas as pd
 import pytest
 from conftest import run_cli
 
-from sim import io, provenance, resources, rundirs
-from sim.api import compose, compose_dict, run
-from sim.collect import collect, describe, read_collected
+from sim.analysis.stats import paired_effects
 from sim.config.schema import ConfigError, parameter_table
 from sim.engine.model import TrustModel
 from sim.engine.state import doctor_posts, layout
-from sim.stats import paired_effects
-from sim.sweep import (
+from sim.runs import io, provenance, resources, rundirs
+from sim.runs.api import compose, compose_dict, run
+from sim.runs.collect import collect, describe, read_collected
+from sim.runs.sweep import (
     REPO_ROOT,
     completion_problem,
     experiment_override,
@@ -45,8 +45,8 @@ TINY = ["scale=tiny", "days=20"]
 def sweep(
     sweep_dir: Path | None, *overrides: str, cwd: Path = REPO_ROOT, env: dict | None = None, launcher: str = "basic"
 ):
-    """``python -m sim.sweep -m experiment=quick_comparison <overrides>`` (basic launcher by default)."""
-    args = [sys.executable, "-m", "sim.sweep", "-m", experiment_override("quick_comparison")]
+    """``python -m sim -m experiment=quick_comparison <overrides>`` (basic launcher by default)."""
+    args = [sys.executable, "-m", "sim", "-m", experiment_override("quick_comparison")]
     args += [f"hydra/launcher={launcher}", *overrides, *([f"hydra.sweep.dir={sweep_dir}"] if sweep_dir else [])]
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
 
@@ -387,7 +387,7 @@ def _alive(pid: int) -> bool:
 def test_joblib_workers_end_when_the_sweeps_main_process_is_killed(tmp_path):
     """Item 10: SIGKILL the sweep's main process while both joblib workers are in a 100-year run:
     the workers end too (within a poll interval), instead of running on for minutes."""
-    args = [sys.executable, "-m", "sim.sweep", "-m", experiment_override("quick_comparison"), "scale=tiny"]
+    args = [sys.executable, "-m", "sim", "-m", experiment_override("quick_comparison"), "scale=tiny"]
     args += ["days=36500", "seed=0,1", "policies=[]", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
     proc = subprocess.Popen(
         [*args, f"hydra.sweep.dir={tmp_path}"], cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.stats import bootstrap_ci, markdown_table, paired_effects, write_tables
+from sim.analysis.stats import bootstrap_ci, markdown_table, paired_effects, write_tables
 
 
 def tidy(arms: dict[str, np.ndarray], metric: str = "disputes") -> pd.DataFrame:

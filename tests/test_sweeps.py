@@ -1,7 +1,7 @@
 """Sweeps through Hydra launchers: identical results, resume, failures recorded, the tidy table.
 
 Every sweep here is tiny (3,000 residents, a few weeks, two seeds) and runs as a subprocess
-``python -m sim.sweep -m ...`` exactly as a user would.
+``python -m sim -m ...`` exactly as a user would.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.collect import collect
-from sim.sweep import REPO_ROOT, experiment_override, is_complete, job_dirs, read_status, run_dirs
+from sim.runs.collect import collect
+from sim.runs.sweep import REPO_ROOT, experiment_override, is_complete, job_dirs, read_status, run_dirs
 
 TINY = ["scale=tiny"]
 ARMS = "policies=[],[tiered_care,mediation,insurance]"
@@ -30,7 +30,7 @@ def sweep(
     args = [
         sys.executable,
         "-m",
-        "sim.sweep",
+        "sim",
         "-m",
         experiment_override("quick_comparison"),
         *TINY,
@@ -152,7 +152,7 @@ def test_resume_redoes_only_deleted_and_unfinished_runs(tmp_path):
 
 def test_resume_after_the_sweep_process_is_killed(tmp_path):
     """Kill the whole sweep once a first run is complete; re-running finishes the rest only."""
-    args = [sys.executable, "-m", "sim.sweep", "-m", experiment_override("quick_comparison"), *TINY, "days=150"]
+    args = [sys.executable, "-m", "sim", "-m", experiment_override("quick_comparison"), *TINY, "days=150"]
     args += ["seed=0,1", ARMS, "hydra/launcher=basic", f"hydra.sweep.dir={tmp_path}"]
     proc = subprocess.Popen(
         args, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
@@ -185,7 +185,7 @@ def test_failed_run_is_recorded_and_does_not_stop_the_sweep(tmp_path):
     proc = sweep(tmp_path, "policies=[insurance]", "policies.insurance.coverage_gain=0.5,1.5", seeds="0", check=False)
     assert proc.returncode != 0
     assert "1 run(s) failed" in proc.stderr
-    assert "[sweep] 2/2 runs done (1 failed)" in proc.stderr  # progress at the end (sim.sweep.SweepCallback)
+    assert "[sweep] 2/2 runs done (1 failed)" in proc.stderr  # progress at the end (sim.runs.sweep.SweepCallback)
     statuses = {r.name: read_status(r) for r in run_dirs(tmp_path)}
     assert len(statuses) == 2
     failed = [s for s in statuses.values() if s["status"] == "failed"]
@@ -220,18 +220,18 @@ def test_collector_table_has_one_row_per_run_and_the_swept_columns(basic_sweep):
 
 def test_collect_command_line(basic_sweep):
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.collect", str(basic_sweep)], cwd=REPO_ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "sim.runs.collect", str(basic_sweep)], cwd=REPO_ROOT, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
     assert "4 runs" in proc.stdout and "4 completed" in proc.stdout
 
 
 def test_design_sweep_runs_each_row_over_the_seeds_as_a_plain_run_would(tmp_path):
-    """hydra/sweeper=design (sim.designs.run_design): every design row x seed is one run whose
-    summary is that of ``sim.api.run`` with the same overrides; an empty cell keeps the default;
+    """hydra/sweeper=design (sim.runs.designs.run_design): every design row x seed is one run whose
+    summary is that of ``sim.runs.api.run`` with the same overrides; an empty cell keeps the default;
     running the same design again redoes nothing."""
-    from sim.api import compose, run
-    from sim.designs import run_design
+    from sim.runs.api import compose, run
+    from sim.runs.designs import run_design
 
     design = pd.DataFrame({"params.violence.threshold": [0.2, 0.4], "params.disputes.base_log_odds": [-9.0, None]})
     base = ["scale=tiny", "days=30"]

@@ -5,9 +5,9 @@ Sobol or Morris sample for sensitivity analysis, the parameter sets of an ABC ca
 instead a table: one row per point, one column per config key. This sweeper runs every row of
 such a table, crossed with whatever the command line sweeps as usual (seeds, scales), through
 the configured launcher, so that a design runs on the local cores (joblib), on SLURM (submitit)
-or on Ray exactly like any other sweep, resumably (``sim.sweep``).
+or on Ray exactly like any other sweep, resumably (``sim.runs.sweep``).
 
-    python -m sim.sweep -m hydra/sweeper=design hydra.sweeper.design=design.csv 'seed=range(0,3)'
+    python -m sim -m hydra/sweeper=design hydra.sweeper.design=design.csv 'seed=range(0,3)'
 
 The design is a CSV file whose header names config keys (``params.violence.threshold``) and
 whose cells are override values; an empty cell leaves that key at its configured value. Jobs

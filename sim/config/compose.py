@@ -7,7 +7,7 @@ Every configuration error is a :class:`~sim.config.fields.ConfigError` whose mes
 the key (``days: Value 'abc' ... could not be converted to Integer``,
 ``params.violence.threshold=1.5 is out of range: allowed [0.0, 1.0]``): Hydra's composition errors
 are reworded to that style here, and the command line prints them as
-``configuration error: <message>`` with exit status 2 (``sim.cli``).
+``configuration error: <message>`` with exit status 2 (``sim.runs.cli``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.config.fields import ConfigError
 from sim.config.schema import POLICY_NAMES, SimConfig
 from sim.paths import CONFIG_DIR
-from sim.rundirs import register_resolvers
+from sim.runs.rundirs import register_resolvers
 
 register_resolvers()  # ${sim.uid:} and friends in configs/hydra and the experiment presets
 

@@ -2,9 +2,9 @@
 
 Colours are the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"), heatmaps use
 ``cividis`` (Nuñez et al. 2018, readable with colour-vision deficiency). Every function takes
-the tidy tables of ``sim/collect.py`` (or the effects of ``sim/stats.py``), writes
+the tidy tables of ``sim/runs/collect.py`` (or the effects of ``sim/analysis/stats.py``), writes
 ``<path>.pdf`` and ``<path>.png`` and returns both paths. Intervals are percentile-bootstrap
-intervals over seeds (``sim.stats.bootstrap_ci``); each figure says how many seeds and which
+intervals over seeds (``sim.analysis.stats.bootstrap_ci``); each figure says how many seeds and which
 interval.
 """
 
@@ -20,9 +20,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.collect import arm_order
+from sim.analysis.stats import METRICS, bootstrap_ci
 from sim.policies import PACKAGES, POLICIES
-from sim.stats import METRICS, bootstrap_ci
+from sim.runs.collect import arm_order
 
 # Okabe-Ito, yellow last (hard to see as a line on white)
 OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442")
@@ -56,7 +56,7 @@ POLICY_LABELS = {
 
 
 def arm_name(arm: str) -> str:
-    """Readable name of an arm label of ``sim.collect.arm_label``."""
+    """Readable name of an arm label of ``sim.runs.collect.arm_label``."""
     base, *days = arm.split("@")
     name = POLICY_LABELS.get(base) or " + ".join(POLICY_LABELS.get(p, p) for p in base.split("+"))
     return name + "".join(f" from day {d.removeprefix('day')}" for d in days)

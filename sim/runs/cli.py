@@ -2,8 +2,8 @@
 
 Hydra composes the config before any of our code runs, and reports its own errors (an unknown
 key, a wrong type, a missing group option) in its words with exit status 1. So
-``python -m sim`` and ``python -m sim.sweep`` first compose the command line's config through
-``sim.api`` (the same configs and overrides, ~0.1 s), and stop on any
+``python -m sim`` (runs and sweeps alike) first composes the command line's config through
+``sim.runs.api`` (the same configs and overrides, ~0.1 s), and stop on any
 :class:`~sim.config.ConfigError` with
 
     configuration error: <key>...
@@ -13,7 +13,7 @@ on stderr and exit status 2, before Hydra creates a directory or a run starts:
 - a single run: the whole config, validated (ranges included), and its memory estimate;
 - a sweep (``-m``): every swept value composes (each string value, and one value of each other
   type per key) and the keys exist; range errors are left to each run, which records them as a
-  failure without stopping the others (``sim.sweep``).
+  failure without stopping the others (``sim.runs.sweep``).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def precheck(argv: Sequence[str]) -> None:
 
     from sim.config.compose import _reject_unknown_keys, check_overrides, compose, compose_dict
     from sim.config.schema import SimConfig
-    from sim.resources import check_memory
+    from sim.runs.resources import check_memory
 
     args, _ = get_args_parser().parse_known_args(list(argv))
     if args.help or args.hydra_help or args.info or args.shell_completion or args.config_path or args.config_dir:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.collect import arm_order
+from sim.runs.collect import arm_order
 
 #: Headline metrics of the comparisons: summary key -> (label, unit).
 METRICS: dict[str, tuple[str, str]] = {
@@ -58,7 +58,7 @@ def paired_effects(
     Only completed runs count; an arm's seed without a baseline run of the same seed is left
     out (``n_seeds`` says how many pairs there are). Runs are paired only if their
     configurations differ in the arm alone: with the columns ``context`` (the config without
-    arm and seed) and ``code`` of ``sim.collect``, pairs are formed within the same context and
+    arm and seed) and ``code`` of ``sim.runs.collect``, pairs are formed within the same context and
     code, and effects are reported per context (a ``context`` column when there are several), so
     runs of different scales, lengths, parameters or code are never pooled into one effect.
     Returns one row per arm, level (and context) and metric: ``baseline_mean``, ``arm_mean``,

@@ -286,7 +286,7 @@ def markdown(table: pd.DataFrame, settings: str) -> str:
     lines = [
         "# Validation: patterns not used in calibration",
         "",
-        f"Produced by `python experiments/validate.py` ({settings}); method: `sim/validation.py`.",
+        f"Produced by `python experiments/validate.py` ({settings}); method: `sim/analysis/validation.py`.",
         "Model value: mean over seeds with its 95 % confidence interval. Verdict rules were fixed before",
         "looking at the model values; disagreements are reported, not tuned away. What they say about",
         "the model: [ODD.md, section 10](ODD.md#10-calibration-validation-sensitivity-pattern-oriented-modelling).",

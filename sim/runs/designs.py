@@ -57,7 +57,7 @@ def interaction(first: str, second: str, levels: int = 4) -> list[str]:
 def reform_path(package: str, start_days: Sequence[int]) -> list[str]:
     """A package of policies (``sim.policies.PACKAGES``) switched on together on each of
     ``start_days``: the first member's start day is swept, the others follow it. A start day
-    after the run's last day is the pre-reform baseline (``sim.collect.arm_label``)."""
+    after the run's last day is the pre-reform baseline (``sim.runs.collect.arm_label``)."""
     lead, *others = PACKAGES[package]
     out = [f"policies=[{','.join(PACKAGES[package])}]", f"policies.{lead}.start_day={_levels(start_days)}"]
     out += [f"policies.{name}.start_day=${{policies.{lead}.start_day}}" for name in others]
@@ -75,17 +75,17 @@ def run_design(
     leaves the key at its configured value) over ``seeds``, through Hydra's design sweeper
     (``hydra/sweeper=design``) and the given launcher overrides (local cores by default; e.g.
     ``["hydra/launcher=slurm", "hydra.launcher.partition=compute"]`` on a cluster). Returns the
-    collected results (``sim.collect``), one row per run, with ``point``: the design row.
+    collected results (``sim.runs.collect``), one row per run, with ``point``: the design row.
 
     Resumable like any sweep: run again into the same ``sweep_dir``, complete runs are skipped.
     Each job runs all seeds of one row (``replicates``), so that short runs are not dominated by
     the launcher's per-job overhead. Raises if a run failed, naming its error (the whole table:
-    ``python -m sim.collect <sweep_dir>``).
+    ``python -m sim.runs.collect <sweep_dir>``).
     """
     import tempfile
 
-    from sim.collect import collect
-    from sim.io import write_csv
+    from sim.runs.collect import collect
+    from sim.runs.io import write_csv
 
     if len(seeds) == 0 or (len(seeds) > 1 and seeds.step != 1):
         raise ValueError(f"seeds must be a non-empty range of consecutive seeds, got {seeds!r}")
@@ -94,11 +94,11 @@ def run_design(
     table = table.where(table.notna(), "")
     # the design names the rows; the seeds of a row are its job's batch
     table = table.assign(seed=seeds.start) if table.shape[1] else pd.DataFrame({"seed": [seeds.start] * len(table)})
-    # named by its content: a sweep of another design into this directory is refused (sim.rundirs)
+    # named by its content: a sweep of another design into this directory is refused (sim.runs.rundirs)
     # without overwriting the design of the runs already there
     digest = hashlib.sha256(table.to_csv(index=False).encode()).hexdigest()[:12]
     design_file = write_csv(sweep_dir / f"design-{digest}.csv", table)
-    args = [sys.executable, "-m", "sim.sweep", "-m", "hydra/sweeper=design", f"hydra.sweeper.design={design_file}"]
+    args = [sys.executable, "-m", "sim", "-m", "hydra/sweeper=design", f"hydra.sweeper.design={design_file}"]
     args += [f"hydra.sweep.dir={sweep_dir}", "hydra.sweep.subdir=${hydra.job.num}", *launcher, *overrides]
     args.append(f"replicates={len(seeds)}")
     done = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True)

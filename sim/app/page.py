@@ -1,12 +1,12 @@
 """The interactive page for students: a Mesa ``SolaraViz`` app over the trust model.
 
-Start it with ``make app`` (``solara run sim/app.py``) and open the address it prints.
+Start it with ``make app`` (``solara run sim/app/page.py``) and open the address it prints.
 
 The sidebar has a switch for each of the ten policies the sources propose, a slider for each
 policy's main intensity, the day the switched-on policies take effect (0: from the start;
 later: watch the pre-reform baseline turn into the reform), the scale and the seed. Moving a
 widget changes nothing until **Reset**, which rebuilds the model from those settings through
-the same Hydra configs as the command line (``sim.api.compose``). **Step** advances the model
+the same Hydra configs as the command line (``sim.runs.api.compose``). **Step** advances the model
 by "Render Interval" days; ▶ plays.
 
 The main area shows, live: disputes filed per day, violent incidents and injured doctors
@@ -29,8 +29,8 @@ with warnings.catch_warnings():  # solara's hook linter flags Mesa's own Compone
     warnings.filterwarnings("ignore", message=".*use_state. found despite early return", category=UserWarning)
     from mesa.visualization import Slider, SolaraViz
 
+from sim.analysis.drawing import draw_trust_network, network_sample
 from sim.config.compose import compose
-from sim.drawing import draw_trust_network, network_sample
 from sim.engine.metrics import summarise
 from sim.engine.model import TrustModel
 from sim.policies import POLICIES, POLICY_NAMES
@@ -90,7 +90,7 @@ class TrustApp(TrustModel):
     """The trust model built from the page's widgets (keyword arguments, see :func:`overrides`).
 
     SolaraViz's Reset calls ``TrustApp(**settings)``; the settings go through
-    ``sim.api.compose``, so the page runs exactly what ``python -m sim`` would with the same
+    ``sim.runs.api.compose``, so the page runs exactly what ``python -m sim`` would with the same
     overrides.
     """
 

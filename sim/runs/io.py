@@ -2,13 +2,13 @@
 
 Every file is written to a temporary name in its own directory and renamed over the target
 (``os.replace``, atomic on POSIX). Files are not fsync'ed (that doubled the cost of a write,
-~4 ms each): a file damaged by a machine crash fails the checksum ``sim.sweep`` records for it,
+~4 ms each): a file damaged by a machine crash fails the checksum ``sim.runs.sweep`` records for it,
 and its run is redone. The temporary file is created like any other file, so the result is
 readable as the umask allows (e.g. 0644, like Hydra's own ``.hydra/*.yaml``), not 0600 as
 ``tempfile.mkstemp`` would leave it. On failure (a full disk, an unwritable directory) the
 temporary file is removed and the error raised: the old file, if any, stays in place.
 
-:func:`write_set` replaces several files as one set (``sim.collect``'s tables): a reader who
+:func:`write_set` replaces several files as one set (``sim.runs.collect``'s tables): a reader who
 goes through the set's pointer (a symbolic link) sees all old or all new files, never a mix.
 """
 

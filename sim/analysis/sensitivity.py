@@ -77,7 +77,7 @@ def evaluate(
     """Run every row of ``sample`` over ``seeds`` (one design sweep through Hydra's launchers,
     resumable in ``sweep_dir``): outputs averaged over seeds (n_samples x outputs), and their
     standard deviation over seeds."""
-    from sim.designs import run_design
+    from sim.runs.designs import run_design
 
     design = pd.DataFrame(np.asarray(sample, float).reshape(len(sample), len(names)), columns=list(names))
     runs = run_design(design, seeds, base, sweep_dir, launcher)
@@ -183,7 +183,7 @@ def ranking_flips(
     """Policies ranked by their paired effect on each of ``metrics`` (most reducing first), at each
     end of each parameter's range; ``se_<policy>`` is the standard error of that effect over seeds,
     the scale below which a change of order is seed noise."""
-    from sim.designs import run_design
+    from sim.runs.designs import run_design
 
     by_key = {p.key: p for p in UNCERTAIN}
     arms = ["", *POLICY_NAMES]

@@ -1,6 +1,6 @@
 """Resumable sweeps: the multirun job, its completion record, progress, and a launcher helper.
 
-A Hydra multirun (``python -m sim.sweep -m experiment=quick_comparison``) calls :func:`main`
+A Hydra multirun (``python -m sim -m experiment=quick_comparison``) calls :func:`job`
 once per run, in whatever process the launcher chose (basic: this one; joblib: a pool of local
 worker processes; submitit: SLURM or local subprocesses). Each run directory then holds
 
@@ -8,14 +8,14 @@ worker processes; submitit: SLURM or local subprocesses). Each run directory the
   (the patients' end-of-run trust histogram, for the distribution figure);
 - ``status.json``: ``running`` when the job starts, then ``completed`` or ``failed`` (with the
   error and traceback), plus the fingerprint of the run's config, the identity of the code
-  (``sim.provenance``) and, once completed, the SHA-256 of each result file.
+  (``sim.runs.provenance``) and, once completed, the SHA-256 of each result file.
 
 A job with ``replicates=k`` runs the seeds ``seed, ..., seed+k-1`` in turn, each into a
 subdirectory ``seed=<s>/`` of the job directory with the files above: short runs are batched
 so that a launcher's per-job overhead (~0.1 s) does not dominate, and each seed's results are
 those an unbatched run of that seed gives (its config differs only in ``replicates``).
 
-Every file is written atomically (``sim.io``), and ``status.json`` last, so a run counts as
+Every file is written atomically (``sim.runs.io``), and ``status.json`` last, so a run counts as
 complete only when all its results are on disk: a killed job leaves ``running`` (or nothing),
 never a half file. A run is complete only if its status says so *for the same config and the
 same code* and every result file still has the checksum recorded when it was written
@@ -23,13 +23,13 @@ same code* and every result file still has the checksum recorded when it was wri
 rest: deleted, damaged, killed, failed or changed runs, and runs of other code.
 A failed run (an error in the model, or a result that cannot be written: a full disk) does not
 stop the sweep; :class:`SweepCallback` reports the failures at the end and makes the command
-exit with status 1, and ``python -m sim.collect`` lists them with their errors.
+exit with status 1, and ``python -m sim.runs.collect`` lists them with their errors.
 
 A sweep directory belongs to one sweep: :class:`SweepCallback` records the sweep's definition
-(its set of jobs, ``sim.rundirs.sweep_definition``) in ``sweep.json`` and refuses, with exit
+(its set of jobs, ``sim.runs.rundirs.sweep_definition``) in ``sweep.json`` and refuses, with exit
 status 2, a different sweep into a directory that holds runs (resuming the same sweep is fine).
 A single run likewise refuses a directory holding another run's results. Workers started by
-the sweep's process end when it dies (``sim.orphans``).
+the sweep's process end when it dies (``sim.runs.orphans``).
 
 Nothing is shared between runs of one worker process: each run builds its model, its random
 streams and its config from scratch, so results do not depend on the launcher
@@ -50,7 +50,6 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-import hydra
 import numpy as np
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
@@ -58,13 +57,13 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim import orphans, rundirs
-from sim.api import CONFIG_DIR, run, to_sim_config
-from sim.io import sha256, write_json, write_parquet, write_text
-from sim.provenance import code_identity
-from sim.provenance import describe as describe_code
+from sim.runs import orphans, rundirs
+from sim.runs.api import CONFIG_DIR, run, to_sim_config
+from sim.runs.io import sha256, write_json, write_parquet, write_text
+from sim.runs.provenance import code_identity
+from sim.runs.provenance import describe as describe_code
 
-log = logging.getLogger("sim.sweep")
+log = logging.getLogger("sim.runs.sweep")
 
 STATUS_FILE = "status.json"
 SWEEP_FILE = "sweep.json"
@@ -258,7 +257,7 @@ def run_dirs(sweep_dir: Path) -> list[Path]:
         try:
             cfg = OmegaConf.load(job_dir / ".hydra" / "config.yaml")
             k, seed = int(cfg.get("replicates", 1)), int(cfg.seed)
-        except Exception:  # an empty or damaged record: listed as the job itself (sim.collect reports it)
+        except Exception:  # an empty or damaged record: listed as the job itself (sim.runs.collect reports it)
             k, seed = 1, 0
         out += [job_dir] if k <= 1 else [job_dir / REPLICATE_DIR.format(seed + i) for i in range(k)]
     return sorted(out)
@@ -410,7 +409,7 @@ class SweepCallback(Callback):
             disk = f" (only {free / 2**20:.0f} MB free on its disk)" if free is not None and free < 2**28 else ""
             raise SystemExit(
                 f"[sweep] {p['failed']} run(s) failed{disk}, e.g. {examples}; errors in <run>/status.json, "
-                f"table: python -m sim.collect {sweep_dir}; rerun the same command to redo them"
+                f"table: python -m sim.runs.collect {sweep_dir}; rerun the same command to redo them"
             )
 
 
@@ -432,7 +431,7 @@ _last_progress = -float("inf")
 def job(cfg: DictConfig) -> dict:
     """One run of a (multi)run, resumable and failure-recording (see the module docstring).
 
-    The task function of ``python -m sim.sweep``; ``python -m sim`` can delegate its multiruns here.
+    ``python -m sim`` delegates its multiruns (and batches of seeds) here.
     In a sweep it never raises: a failure is recorded and reported at the end (an exception
     would reach the launcher and end the whole sweep with its traceback).
     """
@@ -465,7 +464,6 @@ def job(cfg: DictConfig) -> dict:
     return record
 
 
-main = hydra.main(version_base=None, config_path=str(CONFIG_DIR), config_name="config")(job)
 
 
 # --------------------------------------------------------------------------------------
@@ -487,9 +485,9 @@ def preset_sweep_dir(experiment: str, overrides: Sequence[str] = ()) -> Path:
 def launch(
     experiment: str, overrides: list[str] = (), sweep_dir: Path | None = None, check: bool = True
 ) -> subprocess.CompletedProcess:
-    """Run ``python -m sim.sweep -m <experiment> <overrides>`` (resumable) from the repository root,
+    """Run ``python -m sim -m <experiment> <overrides>`` (resumable) from the repository root,
     into ``sweep_dir`` (default: :func:`preset_sweep_dir`)."""
-    args = [sys.executable, "-m", "sim.sweep", "-m", experiment_override(experiment), *overrides]
+    args = [sys.executable, "-m", "sim", "-m", experiment_override(experiment), *overrides]
     if sweep_dir is not None:
         args.append(f"hydra.sweep.dir={Path(sweep_dir).resolve()}")
     print("$", " ".join(args[1:]), flush=True)
@@ -517,8 +515,8 @@ def in_range(kind: type, low: float, high: float | None = None, also: tuple = ()
 def check_run_overrides(parser, overrides: Sequence[str]) -> None:
     """Compose the configuration the script's runs will use, so that a bad scale, length or value
     stops it with the config's own message (key and allowed range) before any run."""
-    from sim.api import compose
     from sim.config import ConfigError
+    from sim.runs.api import compose
 
     try:
         compose(list(overrides))
@@ -541,10 +539,3 @@ def add_launcher_arguments(parser) -> None:
 
 def launcher_overrides(args) -> list[str]:
     return args.launcher or ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={args.jobs}"]
-
-
-if __name__ == "__main__":
-    from sim.cli import exit_on_config_error
-
-    exit_on_config_error(sys.argv[1:])
-    main()

@@ -1,12 +1,12 @@
 """Running the model from Python: the same configs and override strings as the command line.
 
->>> from sim.api import compose, run
+>>> from sim.runs.api import compose, run
 >>> cfg = compose(["scale=tiny", "days=30", "seed=3"])
 >>> result = run(cfg)
 >>> result.summary["disputes_per_hospital_year"], result.timeseries.tail()
 
 :func:`run` validates the config it is given (it may have been changed since it was composed)
-and refuses a population that does not fit in memory (``sim.resources``); configuration errors
+and refuses a population that does not fit in memory (``sim.runs.resources``); configuration errors
 are :class:`~sim.config.fields.ConfigError` naming the key (``sim.config.compose``).
 """
 
@@ -49,7 +49,7 @@ def run(config: SimConfig | list[str] | tuple[str, ...] = ()) -> RunResult:
     built; both raise :class:`ConfigError` naming the key."""
     from sim.engine.metrics import summarise
     from sim.engine.model import TrustModel
-    from sim.resources import check_memory
+    from sim.runs.resources import check_memory
 
     if isinstance(config, SimConfig):
         validate(config)

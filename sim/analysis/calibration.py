@@ -3,7 +3,7 @@
 Pattern-oriented modelling (Grimm et al., Science 2005): several patterns are fitted at once
 (the sources' per-hospital figures, the compensation distribution, the era's out-of-pocket
 share and primary-care share of visits), others are kept back for validation
-(``sim.validation``).
+(``sim.analysis.validation``).
 
 Method, in two stages, because payouts feed back into nothing in the model (a payout's size
 changes no one's trust, grievance or behaviour; ``tests/test_mechanisms.py`` checks it):
@@ -97,6 +97,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.paths import CONFIG_DIR
+
 #: Hydra launcher overrides for the runs: local cores. A cluster: e.g. ("hydra/launcher=slurm",).
 LOCAL: tuple[str, ...] = ("hydra/launcher=joblib",)
 #: Replicate seeds of the ABC start here; the predictive check runs seeds 0, 1, ... (out of sample).
@@ -104,7 +106,7 @@ ABC_SEED_OFFSET = 1000
 #: Seeds of the runs that choose the point estimate among the posterior's sets (:func:`choose_point`).
 SELECTION_SEED_OFFSET = 2000
 #: Where the fitted values live: a config group of the default config (``configs/config.yaml``).
-CALIBRATION_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "calibration" / "pre_reform.yaml"
+CALIBRATION_CONFIG = CONFIG_DIR / "calibration" / "pre_reform.yaml"
 
 
 @dataclass(frozen=True)
@@ -183,9 +185,9 @@ def simulate(
     launcher: Sequence[str] = LOCAL,
     sweep_dir: Path | None = None,
 ) -> pd.DataFrame:
-    """Run every parameter set over every seed as one design sweep (``sim.designs.run_design``:
+    """Run every parameter set over every seed as one design sweep (``sim.runs.designs.run_design``:
     any Hydra launcher, resumable in ``sweep_dir``); one row per (set, seed)."""
-    from sim.designs import run_design
+    from sim.runs.designs import run_design
 
     design = pd.DataFrame(thetas, index=range(len(thetas)))
     runs = run_design(design, seeds, base_overrides, sweep_dir, launcher)
@@ -516,7 +518,7 @@ def calibrate_dynamics(
 
 
 def _recorded_payouts(overrides: Sequence[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from sim.api import run
+    from sim.runs.api import run
 
     paid = [d for d in run([*overrides, f"seed={seed}"]).model.disputes.closed() if d.compensation_yuan > 0]
     return np.array([d.payout_scale for d in paid]), np.array([d.payout_draw for d in paid])
@@ -587,7 +589,7 @@ def config_yaml(fitted: dict[str, float], note: str = "") -> str:
     header = [
         "# @package _global_",
         "# The pre-reform baseline fitted to the sources' figures by approximate Bayesian computation.",
-        "# Written by `python experiments/calibrate.py --write-config` (method: sim/calibration.py);",
+        "# Written by `python experiments/calibrate.py --write-config` (method: sim/analysis/calibration.py);",
         "# targets, priors, posterior, the choice of the point estimate and the predictive check:",
         "# docs/calibration.md.",
         *[f"# {line}" for line in note.splitlines()],

@@ -9,7 +9,7 @@ The package version alone says nothing (it stays 0.1.0 between releases), so the
   where to find that code again;
 - ``version``: the installed package version.
 
-``sim.sweep`` keeps ``source_sha256`` in every run's ``status.json`` and redoes a completed run
+``sim.runs.sweep`` keeps ``source_sha256`` in every run's ``status.json`` and redoes a completed run
 whose code differs (a change to any module of the package, analysis code included: a false
 alarm costs a rerun, a missed one mixes results of two models). The values are computed once
 per process.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sim.version import __version__
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # sim/
 
 
 def _hash_tree(package_dir: Path) -> str:

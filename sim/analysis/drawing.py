@@ -1,7 +1,7 @@
 """Drawing helpers for students: the social network coloured by trust (the page and notebooks).
 
 Plain matplotlib and networkx, so that notebooks need neither solara nor the page
-(``sim.app``) to draw them.
+(``sim.app.page``) to draw them.
 """
 
 from __future__ import annotations

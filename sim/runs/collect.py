@@ -1,4 +1,4 @@
-"""Gather a sweep into tidy tables: ``python -m sim.collect SWEEP_DIR`` (or :func:`collect`).
+"""Gather a sweep into tidy tables: ``python -m sim.runs.collect SWEEP_DIR`` (or :func:`collect`).
 
 Writes into the sweep directory (readable with ``pandas.read_parquet``):
 
@@ -11,9 +11,9 @@ Writes into the sweep directory (readable with ``pandas.read_parquet``):
   differs between runs) and every metric of ``summary.json`` (``sim/metrics.py``);
 - ``timeseries.parquet``: one row per run and day (``run_id``, ``arm``, ``seed`` and the
   daily reporters of ``sim/model.py``);
-- ``trust_end.parquet``: each run's end-of-run trust histogram (``sim/sweep.py``).
+- ``trust_end.parquet``: each run's end-of-run trust histogram (``sim/runs/sweep.py``).
 
-The three are replaced as one set (``sim.io.write_set``): they live in
+The three are replaced as one set (``sim.runs.io.write_set``): they live in
 ``collected/`` (a link to a fresh folder, switched only once all three are written) and
 ``<sweep>/<name>.parquet`` links through it; :func:`read_collected` reads one consistent set.
 A kill or a full disk while collecting leaves the previous set in place.
@@ -24,8 +24,8 @@ checksum recorded when it was written, or does not parse) or whose Hydra record 
 (status ``unreadable``): their error names the file, they are left out of the daily tables, and
 :func:`describe` lists them. Intensities of a policy that is switched off are left empty: they do
 not act. Two columns say which runs may be compared: ``context`` (a hash of the run's config
-without the arm, i.e. the policies, and the seed) and ``code`` (``sim.provenance``); paired
-effects (``sim.stats``) pair runs only within the same context and code.
+without the arm, i.e. the policies, and the seed) and ``code`` (``sim.runs.provenance``); paired
+effects (``sim.analysis.stats``) pair runs only within the same context and code.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.io import current_set, write_set
 from sim.policies import PACKAGES, POLICY_NAMES
-from sim.sweep import SWEEP_FILE, completion_problem, read_status, run_config, run_dirs
+from sim.runs.io import current_set, write_set
+from sim.runs.sweep import SWEEP_FILE, completion_problem, read_status, run_config, run_dirs
 
 #: The tables collect writes, and the link to their current set inside the sweep directory.
 TABLES = ("results.parquet", "timeseries.parquet", "trust_end.parquet")
@@ -217,7 +217,7 @@ def collect(
 
 
 def write_tables(sweep_dir: Path, results: pd.DataFrame, timeseries: pd.DataFrame, trust_end: pd.DataFrame) -> Path:
-    """The three tables as one set (``sim.io.write_set``): all replaced, or none."""
+    """The three tables as one set (``sim.runs.io.write_set``): all replaced, or none."""
     frames = dict(zip(TABLES, (results, timeseries, trust_end), strict=True))
     writers = {name: (lambda path, frame=frame: frame.to_parquet(path, index=False)) for name, frame in frames.items()}
     try:
@@ -266,7 +266,7 @@ def describe(results: pd.DataFrame, sweep_dir: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.collect", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sim.runs.collect", description=__doc__.splitlines()[0])
     parser.add_argument("sweep_dir", type=Path)
     args = parser.parse_args(argv)
     try:

@@ -70,7 +70,7 @@ def sweep_label(overrides: list[str]) -> str:
 
 
 def register_resolvers() -> None:
-    """``sim.uid``, ``sim.dirname`` and ``sim.sweep_label`` (idempotent; at import of sim.api)."""
+    """``sim.uid``, ``sim.dirname`` and ``sim.sweep_label`` (idempotent; at import of sim.runs.api)."""
     if OmegaConf.has_resolver("sim.uid"):
         return
     # cached per config (like Hydra's ${now:}): one value per run, copied into each job of a sweep

@@ -1,0 +1,1 @@
+"""The interactive page for students (``page``: Mesa SolaraViz); ``make app`` starts it."""
