@@ -144,15 +144,27 @@ def slurm_job_id() -> str | None:
     return f"{array}_{task}" if array and task else os.environ.get("SLURM_JOB_ID")
 
 
+def _squeue_seconds(text: str) -> int:
+    """squeue's ``[days-][hours:]minutes:seconds`` in seconds (ValueError for ``UNLIMITED``)."""
+    days, _, clock = text.rpartition("-")
+    hours, minutes, seconds = ([0, 0] + [int(part) for part in clock.split(":")])[-3:]
+    return ((int(days or 0) * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
 def slurm_stop_reason() -> str:
-    """Why SLURM is stopping this job: ``time limit`` (squeue's reason ``TimeLimit``, or the
-    SIGUSR2 warning came first and squeue cannot be asked), ``preempted``, else ``cancelled``."""
+    """Why SLURM is stopping this job: ``time limit`` (the job has used its time limit, or
+    squeue's reason says so; if squeue cannot be asked: the SIGUSR2 warning came first),
+    ``preempted``, else ``cancelled``."""
     try:
-        args = ["squeue", "--noheader", "--jobs", os.environ["SLURM_JOB_ID"], "--format", "%r"]
-        reason = subprocess.run(args, capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        reason = "TimeLimit" if _slurm_stop["warned"] else ""
-    if reason == "TimeLimit":
+        args = ["squeue", "--noheader", "--jobs", os.environ["SLURM_JOB_ID"], "--format", "%r|%M|%l"]
+        reason, used, limit = subprocess.run(args, capture_output=True, text=True, timeout=10).stdout.strip().split("|")
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return "time limit" if _slurm_stop["warned"] else "cancelled"
+    try:
+        over = _squeue_seconds(used) >= _squeue_seconds(limit)
+    except ValueError:
+        over = False
+    if over or reason == "TimeLimit":
         return "time limit"
     return "preempted" if "Preempt" in reason else "cancelled"
 
