@@ -144,6 +144,8 @@ ReturnToService=2
 # SIGTERM on scancel and at the time limit, SIGKILL this many seconds later
 KillWait=30
 JobAcctGatherType=jobacct_gather/linux
+# memory (sacct MaxRSS) sampled every 5 s: short runs get a figure too
+JobAcctGatherFrequency=task=5
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=127.0.0.1
 NodeName=$HOST NodeAddr=127.0.0.1$NODE_LINE State=UNKNOWN
