@@ -18,9 +18,11 @@ test skips, naming the command that starts it; under CI (``CI`` set) that is a f
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -115,29 +117,48 @@ def assert_same_results(got_dir: Path, expected_dir: Path) -> None:
 # --------------------------------------------------------------------------------------
 # the schedulers, and the reference sweep
 # --------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def slurm() -> None:
-    """A SLURM cluster with accounting whose partition ``compute`` has a node up."""
-    start = "bash scripts/start_slurm.sh"
+@functools.cache
+def slurm_missing() -> str | None:
+    """Why there is no SLURM cluster with accounting whose partition ``compute`` has a node up."""
     if shutil.which("sinfo") is None:
-        missing("SLURM cluster", start, "sinfo not installed")
-    state = sh("sinfo", "--noheader", f"--partition={PARTITION}", "--format=%t")
-    if state.returncode != 0 or not set(state.stdout.split()) & {"idle", "mix", "alloc"}:
-        missing("SLURM cluster", start, (state.stderr or state.stdout or f"no node up in {PARTITION}").strip())
-    accounting = sh("sacct", "--noheader", "--allocations", "--starttime=now-1minute")
-    if accounting.returncode != 0:
-        missing("SLURM accounting (sacct)", start, accounting.stderr.strip())
+        return "sinfo not installed"
+    try:
+        state = sh("sinfo", "--noheader", f"--partition={PARTITION}", "--format=%t", timeout=30)
+        if state.returncode != 0 or not set(state.stdout.split()) & {"idle", "mix", "alloc"}:
+            return (state.stderr or state.stdout or f"no node up in {PARTITION}").strip()
+        accounting = sh("sacct", "--noheader", "--allocations", "--starttime=now-1minute", timeout=30)
+    except subprocess.TimeoutExpired as err:
+        return f"{err.cmd[0]} does not answer"
+    return accounting.stderr.strip() or "sacct fails" if accounting.returncode != 0 else None
 
 
-@pytest.fixture(scope="module")
-def ray_head() -> None:
-    """The Ray head of scripts/start_ray.sh, answering at 127.0.0.1:6379, and .venv-ray."""
-    start = "bash scripts/start_ray.sh"
+@functools.cache
+def ray_missing() -> str | None:
+    """Why there is no Ray head of scripts/start_ray.sh answering at 127.0.0.1:6379 (or no .venv-ray)."""
     if not RAY_PYTHON.exists():
-        missing("Ray environment", start, f"{RAY_PYTHON} missing")
-    status = sh(str(RAY_PYTHON.parent / "ray"), "status", f"--address={RAY_ADDRESS}", env={**os.environ, **RAY_ENV})
-    if status.returncode != 0:
-        missing("Ray head", start, f"nothing answers at {RAY_ADDRESS}")
+        return f"{RAY_PYTHON} missing"
+    host, port = RAY_ADDRESS.split(":")
+    try:  # `ray status` takes 40 s to give up on an address where nothing listens
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError:
+        return f"nothing listens at {RAY_ADDRESS}"
+    try:
+        status = sh(str(RAY_PYTHON.parent / "ray"), "status", f"--address={RAY_ADDRESS}", env={**os.environ, **RAY_ENV})
+    except subprocess.TimeoutExpired:
+        status = None
+    return None if status and status.returncode == 0 else f"nothing answers at {RAY_ADDRESS}"
+
+
+@pytest.fixture
+def slurm() -> None:
+    if reason := slurm_missing():
+        missing("SLURM cluster", "bash scripts/start_slurm.sh", reason)
+
+
+@pytest.fixture
+def ray_head() -> None:
+    if reason := ray_missing():
+        missing("Ray head", "bash scripts/start_ray.sh", reason)
 
 
 @pytest.fixture(scope="module")
