@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo baseline test lint format app bench calibrate validate sensitivity clean
+.PHONY: demo baseline test cluster-test lint format app bench calibrate validate sensitivity clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,13 @@ baseline: $(STAMP)  ## one run of the pre-reform baseline at the default scale, 
 app: $(STAMP)  ## the interactive page for students: open http://localhost:8765
 	SOLARA_TELEMETRY_MIXPANEL_ENABLE=false $(VENV)/bin/solara run sim/app/page.py --production
 
-test: $(STAMP)  ## the whole test suite
+test: $(STAMP)  ## the whole test suite (without the cluster tests)
 	$(PY) -m pytest -n 2
+
+cluster-test: $(STAMP)  ## the cluster tests on a one-node SLURM cluster and a Ray head, started if not running (root); stop: bash scripts/stop_slurm.sh; bash scripts/stop_ray.sh
+	bash scripts/start_slurm.sh
+	bash scripts/start_ray.sh
+	$(PY) -m pytest -m cluster
 
 bench: $(STAMP)  ## benchmark table (patient-days/s by scale, set-up, peak RSS, reference ratio, sweep speed-up); JSON in benchmarks/results/
 	$(PY) -m benchmarks.bench

@@ -133,8 +133,8 @@ def test_experiments_readme_lists_every_script():
 
 def test_slurm_launcher_preset_composes_to_submitits_slurm_launcher():
     """``hydra/launcher=slurm`` (configs/hydra/launcher/slurm.yaml) over any preset: submitit's
-    SLURM launcher with the shipped resources, site keys overridable. (No SLURM here to submit to:
-    submitit_local, the same plugin, runs sweeps in tests/test_sweeps.py.)"""
+    SLURM launcher with the shipped resources, site keys overridable. (Sweeps submitted to a real
+    SLURM cluster: tests/test_cluster.py.)"""
     hc = hydra_config(experiment_override("policy_comparison"), "hydra/launcher=slurm", "hydra.launcher.partition=gpu")
     launcher = hc.launcher
     assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")

@@ -188,6 +188,112 @@ def run_job(cfg: DictConfig, out_dir: Path) -> dict:
     }
 
 
+# --------------------------------------------------------------------------------------
+# A run stopped by SLURM (scancel, the time limit, preemption): failed, with the reason
+# --------------------------------------------------------------------------------------
+class StoppedBySlurm(Exception):
+    """Raised inside a run when SLURM sends its job SIGTERM (see :func:`records_slurm_stops`)."""
+
+
+_slurm_stop: dict = {"reason": None, "warned": False, "in_run": False}
+
+
+def slurm_job_id() -> str | None:
+    """This SLURM job as ``sacct`` names it: ``<array job>_<task>`` for an array task."""
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    return f"{array}_{task}" if array and task else os.environ.get("SLURM_JOB_ID")
+
+
+def _squeue_seconds(text: str) -> int:
+    """squeue's ``[days-][hours:]minutes:seconds`` in seconds (ValueError for ``UNLIMITED``)."""
+    days, _, clock = text.rpartition("-")
+    hours, minutes, seconds = ([0, 0] + [int(part) for part in clock.split(":")])[-3:]
+    return ((int(days or 0) * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def slurm_stop_reason() -> str:
+    """Why SLURM is stopping this job: ``time limit`` (the job has used its time limit, or
+    squeue's reason says so; if squeue cannot be asked: the SIGUSR2 warning came first),
+    ``preempted``, else ``cancelled``."""
+    try:
+        args = ["squeue", "--noheader", "--jobs", os.environ["SLURM_JOB_ID"], "--format", "%r|%M|%l"]
+        reason, used, limit = subprocess.run(args, capture_output=True, text=True, timeout=10).stdout.strip().split("|")
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return "time limit" if _slurm_stop["warned"] else "cancelled"
+    try:
+        over = _squeue_seconds(used) >= _squeue_seconds(limit)
+    except ValueError:
+        over = False
+    if over or reason == "TimeLimit":
+        return "time limit"
+    return "preempted" if "Preempt" in reason else "cancelled"
+
+
+def records_slurm_stops(run_one):
+    """In a SLURM job (``SLURM_JOB_ID`` set), while ``run_one`` runs: SIGTERM (sent by ``scancel``,
+    at the time limit, on preemption; SIGKILL follows after ``KillWait``) stops the run, which is
+    recorded as ``failed`` with ``reason`` (``cancelled``, ``time limit``, ``preempted``) and
+    ``slurm_job_id``; the job's further runs (a ``replicates`` batch) are recorded so without
+    starting, and the job returns normally, so that the launcher and ``sim.runs.collect`` report the
+    failure and a re-run of the sweep redoes these runs only. SIGUSR2, submitit's warning
+    ``signal_delay_s`` before the time limit, is logged and the run goes on (it may still finish).
+    Elsewhere (other launchers, not the main thread) nothing changes."""
+    import functools
+    import signal
+    import threading
+
+    def on_term(signum, frame):
+        if _slurm_stop["reason"] is not None:  # srun and slurmstepd both send it: once is enough
+            return
+        _slurm_stop["reason"] = "cancelled"
+        _slurm_stop["reason"] = slurm_stop_reason()
+        if _slurm_stop["in_run"]:
+            raise StoppedBySlurm(f"{_slurm_stop['reason']}: SLURM stopped job {slurm_job_id()} (SIGTERM)")
+
+    def on_usr2(signum, frame):
+        _slurm_stop["warned"] = True
+        log.warning("SLURM job %s: time limit near (SIGUSR2); the run goes on", slurm_job_id())
+
+    def stopped(cfg: DictConfig, out_dir: Path, record: dict | None) -> dict:
+        reason = _slurm_stop["reason"]
+        record = record or {
+            "config_hash": fingerprint(cfg),
+            "error": f"StoppedBySlurm: {reason}: not started, SLURM stopped job {slurm_job_id()}",
+            "finished": time.time(),
+        }
+        record.update(status="failed", reason=reason, slurm_job_id=slurm_job_id())
+        write_json(Path(out_dir) / STATUS_FILE, record)
+        return record
+
+    @functools.wraps(run_one)
+    def wrapper(cfg: DictConfig, out_dir: Path) -> dict:
+        if "SLURM_JOB_ID" not in os.environ or threading.current_thread() is not threading.main_thread():
+            return run_one(cfg, out_dir)
+        if _slurm_stop["reason"] is not None and not is_complete(out_dir, fingerprint(cfg)):
+            return stopped(cfg, out_dir, None)
+        previous = {
+            sig: signal.signal(sig, handler) for sig, handler in ((signal.SIGTERM, on_term), (signal.SIGUSR2, on_usr2))
+        }
+        try:
+            _slurm_stop["in_run"] = True
+            record = run_one(cfg, out_dir)
+        except StoppedBySlurm:  # the signal came after the run had recorded its outcome
+            record = read_status(out_dir) or {}
+        finally:
+            _slurm_stop["in_run"] = False
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        if _slurm_stop["reason"] is not None and record.get("status") != "completed":
+            return stopped(cfg, out_dir, record)
+        return record
+
+    return wrapper
+
+
+@records_slurm_stops
+
+
+@records_slurm_stops
 def run_one(cfg: DictConfig, out_dir: Path) -> dict:
     """Run one configuration into ``out_dir`` unless already complete; record the outcome.
 
