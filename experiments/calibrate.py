@@ -1,8 +1,11 @@
-"""Calibrate the pre-reform baseline (ABC), then check it over 10 seeds at the default scale.
+"""Calibrate the model on China's history before 2013 (ABC), then check it over 10 fresh seeds.
 
-    python experiments/calibrate.py --write-config --write-docs  # full: 256 + 128 + 64/generation sets x 2 seeds,
-                                                                 # then 8 candidates x 20 seeds (~70 min, 2 cores)
-    python experiments/calibrate.py --cheap                      # a minute: tiny scale, 32 + 16 sets, 1 seed
+Every run is the history scenario (configs/scenario/china_2006_2019.yaml) from 2006-01-01 up to
+--until (at the latest 2012-12-31: calibration may use only what was observed before 2013); the
+targets are the statistics of its years (sim.analysis.calibration.TARGETS).
+
+    python experiments/calibrate.py --write-config --write-docs  # full (make calibrate)
+    python experiments/calibrate.py --cheap                      # minutes: tiny scale, 2006 only, few sets
     python experiments/calibrate.py --skip-abc                   # the predictive check of the configured default
 
 Writes into --out (default outputs/calibration): wave_1.parquet (the history-matching wave's
@@ -15,7 +18,9 @@ themselves in runs/ (re-running resumes: complete runs are skipped). Runs go thr
 launchers: local cores by default, a cluster with e.g.
 `python experiments/calibrate.py hydra/launcher=slurm hydra.launcher.partition=compute`.
 --write-config puts fitted.yaml into configs/calibration/pre_reform.yaml (the default config's
-calibration), --write-docs copies report.md to docs/calibration.md. Method: sim/analysis/calibration.py.
+calibration) and the posterior's sets into configs/calibration/posterior.csv (for comparisons over
+posterior draws), --write-docs copies report.md to docs/calibration.md. Method:
+sim/analysis/calibration.py.
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ import pandas as pd
 from sim.analysis.calibration import (
     ABC_SEED_OFFSET,
     CALIBRATION_CONFIG,
+    CALIBRATION_END,
     DYNAMIC_TARGETS,
+    HISTORY,
+    POSTERIOR_FILE,
     PRIORS,
     SELECTION_SEED_OFFSET,
     TARGETS,
@@ -100,7 +108,7 @@ def _selection_section(fit: DynamicsFit, settings: dict) -> list[str]:
         return ["The dynamics' fitted values are the posterior means (no point-estimate selection).", ""]
     sel = fit.selection
     keys = [p.key.rsplit(".", 1)[-1] for p in fit.generations[-1].priors]
-    stats = [t.key for t in DYNAMIC_TARGETS]
+    stats = [t.key for t in DYNAMIC_TARGETS if t.key in sel.columns]
     return [
         "## Point estimate of the dynamics",
         "",
@@ -135,7 +143,12 @@ def report(fit: DynamicsFit, payouts: Generation, check: pd.DataFrame, settings:
     table = generations_table(generations)
     final = generations[-1]
     lines = [
-        "# Calibration of the pre-reform baseline",
+        "# Calibration on China's history before 2013",
+        "",
+        "Every run is the history scenario (`configs/scenario/china_2006_2019.yaml`: the reforms as they",
+        f"came, dated) from 2006-01-01 to {settings['history until']}: calibration uses only what was observed",
+        "before 2013 (HISTORY.md, rules of use); what happened from 2013 on is kept for validation",
+        "([validation.md](validation.md), [history.md](history.md)).",
         "",
         "Produced by `python experiments/calibrate.py --write-config --write-docs` (method and choices:",
         "`sim/analysis/calibration.py`), in two stages: the parameters of the dynamics by history matching",
@@ -151,12 +164,17 @@ def report(fit: DynamicsFit, payouts: Generation, check: pd.DataFrame, settings:
         "",
         "## Targets",
         "",
-        "Per secondary/tertiary hospital (a catchment of 25,000 residents) and year of the pre-reform",
-        "baseline. The distance is the root mean square of the errors in units of each tolerance.",
+        "Statistics of the history's years (`<statistic>_<year>` in a run's summary; counts per",
+        "secondary/tertiary hospital, a catchment of 25,000 residents, and year). The distance is the root",
+        "mean square of the errors in units of each tolerance.",
         "",
         "| statistic | target | tolerance | source |",
         "|---|---|---|---|",
-        *[f"| `{t.key}` | {t.value:g} | {t.tolerance:.0%}{' (log)' if t.log else ''} | {t.source} |" for t in TARGETS],
+        *[
+            f"| `{t.key}` | {t.value:g} | {t.tolerance:.0%}{' (log)' if t.log else ''} | {t.source} |"
+            for t in TARGETS
+            if t.key in set(check["target"])
+        ],
         "",
         "Priors: " + ", ".join(f"`{p.key}` {'log-' if p.log else ''}uniform" for p in PRIORS) + ".",
         "",
@@ -208,17 +226,17 @@ def report(fit: DynamicsFit, payouts: Generation, check: pd.DataFrame, settings:
     return "\n".join(lines)
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cheap", action="store_true", help="tiny scale, 32 + 16 sets, 1 seed, 120 days, 2 generations")
+    ap.add_argument("--cheap", action="store_true", help="tiny scale, 2006 only, 64 + 16 sets, 1 seed, 2 generations")
     ap.add_argument(
-        "--wave-power2", type=in_range(int, 2), default=8, help="2**k sets in the history-matching wave (default 256)"
+        "--wave-power2", type=in_range(int, 2), default=7, help="2**k sets in the history-matching wave (default 128)"
     )
     ap.add_argument(
         "--cutoff", type=in_range(float, 0.5), default=3.0, help="implausibility above which sets are ruled out"
     )
     ap.add_argument(
-        "--population-power2", type=in_range(int, 2), default=7, help="2**k sets in the APMC population (default 128)"
+        "--population-power2", type=in_range(int, 2), default=5, help="2**k sets in the APMC population (default 32)"
     )
     ap.add_argument(
         "--alpha", type=in_range(float, 0.05, 0.95), default=0.5, help="share of the population kept each generation"
@@ -226,46 +244,61 @@ def main(argv=None) -> None:
     ap.add_argument(
         "--min-acceptance", type=in_range(float, 0.0, 1.0), default=0.1, help="stop when fewer new sets are accepted"
     )
-    ap.add_argument("--max-generations", type=in_range(int, 1), default=10)
+    ap.add_argument("--max-generations", type=in_range(int, 1), default=5)
     ap.add_argument("--seeds", type=in_range(int, 1), default=2, help="replicate seeds per set")
     ap.add_argument(
-        "--candidates", type=in_range(int, 0), default=8, help="posterior sets compared for the point estimate"
+        "--candidates", type=in_range(int, 0), default=4, help="posterior sets compared for the point estimate"
     )
-    ap.add_argument("--selection-seeds", type=in_range(int, 1), default=20, help="fresh seeds the candidates run over")
-    ap.add_argument("--payout-seeds", type=in_range(int, 1), default=10, help="runs recording payout draws (stage 2)")
+    ap.add_argument("--selection-seeds", type=in_range(int, 1), default=6, help="fresh seeds the candidates run over")
+    ap.add_argument("--payout-seeds", type=in_range(int, 1), default=6, help="runs recording payout draws (stage 2)")
     ap.add_argument("--check-seeds", type=in_range(int, 2), default=10, help="seeds of the predictive check")
     ap.add_argument("--scale", default="default")
-    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--until", default=CALIBRATION_END, help="last simulated date (at the latest 2012-12-31)")
     add_launcher_arguments(ap)
     ap.add_argument("--out", type=Path, default=Path("outputs/calibration"))
-    ap.add_argument("--write-config", action="store_true", help=f"write the fitted values to {CALIBRATION_CONFIG}")
+    ap.add_argument(
+        "--write-config", action="store_true", help=f"write the fitted values to {CALIBRATION_CONFIG}, the posterior"
+    )
     ap.add_argument("--write-docs", action="store_true", help="copy report.md to docs/calibration.md")
     ap.add_argument("--skip-abc", action="store_true", help="only the predictive check of the configured default")
     args = ap.parse_args(argv)
     if args.cheap:
-        args.wave_power2, args.population_power2, args.seeds, args.check_seeds, args.max_generations = 5, 4, 1, 2, 2
+        args.wave_power2, args.population_power2, args.seeds, args.check_seeds, args.max_generations = 6, 4, 1, 2, 2
         args.payout_seeds, args.candidates, args.selection_seeds = 2, 2, 1
-        args.scale, args.days = "tiny", 120
-    base = [f"scale={args.scale}", f"days={args.days}"]
-    check_run_overrides(ap, base)
-    check_seeds = range(args.check_seeds)
-    launcher = launcher_overrides(args)
-    runs = args.out / "runs"  # every run's files, so that an interrupted calibration resumes
-    args.out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    if args.skip_abc:
-        check = predictive_check(base, check_seeds, launcher, sweep_dir=runs / "configured_default")
-        check.to_csv(args.out / "predictive_check.csv", index=False)
-        print("\n".join(check_table(check)))
-        return
+        args.scale, args.until = "tiny", "2006-12-31"
+    if args.until > CALIBRATION_END:
+        ap.error(
+            f"--until {args.until}: calibration may use only what was observed before 2013 (at most {CALIBRATION_END})"
+        )
+    args.base = [f"scale={args.scale}", *HISTORY, f"end_date={args.until}"]
+    check_run_overrides(ap, args.base)
+    return args
 
-    seeds = range(ABC_SEED_OFFSET, ABC_SEED_OFFSET + args.seeds)
+
+def settings_of(args, generations: int) -> dict:
+    return {
+        "wave": 2**args.wave_power2,
+        "cutoff": args.cutoff,
+        "population": 2**args.population_power2,
+        "kept share": args.alpha,
+        "seeds per set": args.seeds,
+        "candidates": args.candidates,
+        "selection seeds": args.selection_seeds,
+        "payout seeds": args.payout_seeds,
+        "generations": generations,
+        "scale": args.scale,
+        "history until": args.until,
+        "check seeds": args.check_seeds,
+    }
+
+
+def fit_dynamics(args, launcher: list[str], runs: Path) -> DynamicsFit:
+    """Stage 1, from the schema defaults (not from an earlier calibration); tables into --out."""
     options = {"alpha": args.alpha, "min_acceptance": args.min_acceptance, "max_generations": args.max_generations}
-    # the fit starts from the schema defaults, not from an earlier calibration
     fit = calibrate_dynamics(
         args.population_power2,
-        seeds,
-        [*base, "calibration=none"],
+        range(ABC_SEED_OFFSET, ABC_SEED_OFFSET + args.seeds),
+        [*args.base, "calibration=none"],
         launcher,
         runs,
         args.wave_power2,
@@ -277,43 +310,65 @@ def main(argv=None) -> None:
     fit.wave.to_parquet(args.out / "wave_1.parquet")
     emulator_table(fit).to_csv(args.out / "emulator.csv", index=False)
     print(emulator_table(fit).to_string(index=False), f"\nnot ruled out: {fit.nroy_share:.1%} of the prior")
-    generations = fit.generations
-    table = generations_table(generations)
+    table = generations_table(fit.generations)
     table.to_csv(args.out / "generations.csv", index=False)
     print(table.to_string(index=False))
-    for g, generation in enumerate(generations):
+    for g, generation in enumerate(fit.generations):
         generation.particles.to_parquet(args.out / f"population_{g}.parquet")
     if fit.selection is not None:
         fit.selection.to_csv(args.out / "selection.csv", index=False)
         print(fit.selection.to_string())
-    dynamics = fit.fitted()
+    return fit
+
+
+def fit_payouts(args, dynamics: dict) -> Generation:
+    """Stage 2 on payout draws recorded at the dynamics' fitted values."""
     payout_seeds = range(ABC_SEED_OFFSET, ABC_SEED_OFFSET + args.payout_seeds)
     payouts = calibrate_payouts(
-        recorded_payouts([*base, "calibration=none", *overrides_for(dynamics)], payout_seeds, args.jobs)
+        recorded_payouts([*args.base, "calibration=none", *overrides_for(dynamics)], payout_seeds, args.jobs)
     )
     payouts.particles.to_parquet(args.out / "payouts.parquet")
-    posterior = pd.concat([generations[-1].posterior(), payouts.posterior()])
+    return payouts
+
+
+def posterior_sets(fit: DynamicsFit, payouts: Generation) -> pd.DataFrame:
+    """Weighted parameter sets of the posterior: the dynamics' last generation, each paired with
+    the payouts' posterior mean (payouts feed back into nothing), normalised weights."""
+    final = fit.generations[-1].particles
+    keys = [p.key for p in fit.generations[-1].priors]
+    sets = final[keys].copy()
+    for key, value in payouts.fitted().items():
+        sets[key] = value
+    sets["weight"] = final["weight"].to_numpy() / final["weight"].sum()
+    return sets.reset_index(drop=True)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    check_seeds = range(args.check_seeds)
+    launcher = launcher_overrides(args)
+    runs = args.out / "runs"  # every run's files, so that an interrupted calibration resumes
+    args.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if args.skip_abc:
+        check = predictive_check(args.base, check_seeds, launcher, sweep_dir=runs / "configured_default")
+        check.to_csv(args.out / "predictive_check.csv", index=False)
+        print("\n".join(check_table(check)))
+        return
+    fit = fit_dynamics(args, launcher, runs)
+    dynamics = fit.fitted()
+    payouts = fit_payouts(args, dynamics)
+    posterior = pd.concat([fit.generations[-1].posterior(), payouts.posterior()])
     posterior.to_csv(args.out / "posterior.csv")
+    sets = posterior_sets(fit, payouts)
+    sets.to_csv(args.out / "posterior_sets.csv", index=False)
     print(posterior[["prior_low", "prior_high", "mean", "q05", "q95"]].to_string())
     fitted = {**dynamics, **payouts.fitted()}
-    settings = {
-        "wave": 2**args.wave_power2,
-        "cutoff": args.cutoff,
-        "population": 2**args.population_power2,
-        "kept share": args.alpha,
-        "seeds per set": args.seeds,
-        "candidates": args.candidates,
-        "selection seeds": args.selection_seeds,
-        "payout seeds": args.payout_seeds,
-        "generations": len(generations),
-        "scale": args.scale,
-        "days": args.days,
-        "check seeds": args.check_seeds,
-    }
+    settings = settings_of(args, len(fit.generations))
     yaml_text = config_yaml(fitted, note=f"Settings: {settings}")
     (args.out / "fitted.yaml").write_text(yaml_text)
     check = predictive_check(
-        [*base, "calibration=none"], check_seeds, launcher, theta=fitted, sweep_dir=runs / "predictive_check"
+        [*args.base, "calibration=none"], check_seeds, launcher, theta=fitted, sweep_dir=runs / "predictive_check"
     )
     check.attrs["seeds"] = list(check_seeds)
     check.to_csv(args.out / "predictive_check.csv", index=False)
@@ -322,6 +377,7 @@ def main(argv=None) -> None:
     (args.out / "report.md").write_text(text)
     if args.write_config:
         CALIBRATION_CONFIG.write_text(yaml_text)
+        sets.to_csv(POSTERIOR_FILE, index=False)
     if args.write_docs:
         (ROOT / "docs" / "calibration.md").write_text(text)
     print(f"results in {args.out}")

@@ -51,7 +51,9 @@ def _reject_unknown_keys(node: DictConfig, schema: type, prefix: str) -> None:
     for name, f in fields.items():
         child = node.get(name)
         if isinstance(child, DictConfig) and f.default_factory is not dataclasses.MISSING:
-            _reject_unknown_keys(child, type(f.default_factory()), f"{prefix}{name}.")
+            default = f.default_factory()
+            if dataclasses.is_dataclass(default):  # (a free mapping, e.g. a policy's schedules, is checked later)
+                _reject_unknown_keys(child, type(default), f"{prefix}{name}.")
 
 
 def to_sim_config(cfg: DictConfig) -> SimConfig:

@@ -84,12 +84,13 @@ def policy_yaml(name: str) -> str:
         f"# Generated from sim/policies/{name}.py by `python -m sim.config.docs policy-files --write`;",
         f"# do not edit. Selecting this file (policies=[{name}]) switches the policy on; override",
         f"# any value on the command line, e.g. policies.{name}.{policy.main_intensity}="
-        f"{_yaml_value(getattr(defaults, policy.main_intensity))}.",
+        f"{_yaml_value(getattr(defaults, policy.main_intensity))}. Dated inputs (start_date, a",
+        "# schedule of any intensity, coverage over time): docs/history.md.",
         f"{name}:",
         "  enabled: true",
     ]
     for f in dataclasses.fields(policy.Params):
-        if f.name == "enabled":
+        if f.name in ("enabled", "start_date", "schedule", "coverage"):  # dated: see docs/history.md
             continue
         source = f.metadata.get("source", "assumption")
         lines.append(f"  # {f.metadata.get('doc', '')}; allowed {allowed_range(f)}; source: {source}")

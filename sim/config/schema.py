@@ -19,6 +19,7 @@ from typing import Any
 
 from sim.config.fields import UNIT, ConfigError, allowed_range, param, unit
 from sim.policies import POLICIES, POLICY_NAMES, comparison_arms
+from sim.policies.schedule import Schedule, as_schedule, check_schedule, parse_date
 
 __all__ = ["POLICY_NAMES", "ConfigError", "SimConfig", "param", "parameter_table", "unit", "validate"]
 
@@ -77,6 +78,13 @@ class PopulationParams:
         "NBS 2010: urban 19,109, rural 5,919 yuan",
     )
     income_sigma: float = param(0.8, 0, 3, "log-sd of income (lognormal)")
+    income_growth_per_year: float = param(
+        0.0,
+        -0.2,
+        0.3,
+        "growth of residents' incomes per year (nominal; 0: incomes stay as drawn)",
+        "NBS: urban disposable income per capita 11,759 yuan (2006), 42,359 (2019): +10.4 %/yr",
+    )
     literacy_mean: float = unit(0.25, "mean medical literacy (beta distributed)")
     expectation_mean: float = unit(0.75, "mean baseline expectation of a good outcome (excessive expectations)")
     initial_trust: float = unit(0.55, "mean initial trust in doctors")
@@ -145,6 +153,23 @@ class CostParams:
     )
     overtest_rate: float = param(0.8, 0, None, "extra cost share from over-testing at full pressure and propensity")
     defensive_cost: float = param(0.5, 0, None, "extra cost share from defensive medicine at full fear")
+    drug_markup_pressure_share: float = unit(
+        0.5,
+        "share of the tests-and-drugs revenue pressure that is the 15 % drug markup (zero-markup policy)",
+        "HISTORY.md A6: drugs 50.5 % of the hospital outpatient bill (2006); assumption",
+    )
+    drug_markup_price_share: float = unit(
+        0.066,
+        "share of a bill that is the drug markup (0.505 x 15/115)",
+        "HISTORY.md A6: drugs 50.5 % of the outpatient bill, 15 % markup",
+    )
+    price_growth_per_year: float = param(
+        0.0,
+        -0.2,
+        0.3,
+        "growth of the prices of care per year (nominal; 0: prices stay)",
+        "approximate: NHC bulletins, outpatient cost per visit at general hospitals ~6 %/yr 2006-2019 (s)",
+    )
 
 
 @dataclass
@@ -161,6 +186,13 @@ class SatisfactionParams:
         1.0, 0, None, "satisfaction lost per unit over-testing share (perceived profiteering)"
     )
     baseline: float = param(1.5, None, None, "satisfaction log-odds when outcome meets expectation")
+    expectation_income_elasticity: float = param(
+        0.0,
+        0,
+        1,
+        "expectation added per unit log growth of incomes: richer patients expect more of care",
+        "MISSION.md causes 1-2 (excessive expectations, care seen as a purchase); calibrated in the history",
+    )
 
 
 @dataclass
@@ -171,6 +203,11 @@ class TrustParams:
     )
     word_of_mouth_rate: float = unit(0.15, "weight of a contact's experience told today")
     clinic_spillover: float = unit(0.5, "share of a clinic visit's effect that also moves trust in doctors")
+    hospital_spillover: float = unit(
+        0.5,
+        "share of a hospital visit's effect that also moves trust in primary clinics (doctors are doctors)",
+        "the mirror of clinic_spillover; assumption",
+    )
     degroot_rate: float = unit(0.02, "daily averaging of trust with one's contacts (DeGroot)")
     confidence_bound: float = unit(
         0.6, "contacts whose trust differs by more than this are ignored (bounded confidence)", "Deffuant et al. 2000"
@@ -206,6 +243,13 @@ class DisputeParams:
         1.0, 0, None, "mediated payouts relative to negotiated ones", "Guangdong 2013-15: mean 60,200"
     )
     unresolved_give_up_days: float = param(240, 1, None, "mean days before an unresolved grievant gives up")
+    litigation_harm_weight: float = param(
+        2.0,
+        0,
+        10,
+        "the graver the harm, the likelier a court: chances of court x exp(w (harm - 0.25))",
+        "stakes: litigation pays more (BMC HSR 2024) and costs more; assumption",
+    )
 
 
 @dataclass
@@ -219,6 +263,11 @@ class ViolenceParams:
     punishment_probability: float = unit(0.15, "chance violence is punished before reform")
     assault_share: float = unit(0.45, "chance an act is an assault (scaled by grievance) rather than a disturbance")
     injury_probability: float = unit(0.8, "chance an assault injures a doctor without hospital security")
+    failed_dispute_legitimacy_loss: float = unit(
+        0.5,
+        "share of a resident's view of the dispute system's legitimacy lost when their own dispute fails",
+        "Tyler 2006, procedural justice: legitimacy comes from one's own experience of the institution; assumption",
+    )
 
 
 @dataclass
@@ -250,6 +299,11 @@ class MediaParams:
         "crisis-PR deck: hiding grew the crisis",
     )
     positive_story_rate: float = param(0.0, 0, None, "positive stories per outlet per day before reform")
+    primary_share: float = unit(
+        0.5,
+        "share of a story's effect on trust in doctors that also moves trust in primary clinics",
+        "a story on an incident is about doctors, read by residents who also see clinic doctors; assumption",
+    )
 
 
 @dataclass
@@ -288,7 +342,9 @@ class SimConfig:
     """One run: seed, length, scale, behaviour and the policies switched on."""
 
     seed: int = param(0, 0, 2**63 - 1, "master seed of the run")
-    days: int = param(365, 1, 36_500, "simulated days (one step = one day)")
+    days: int = param(365, 1, 36_500, "simulated days (one step = one day); set by end_date when that is given")
+    start_date: str = param("", doc="calendar date of day 0 (ISO, e.g. 2006-01-01); empty: a run counted in days only")
+    end_date: str = param("", doc="last simulated date (ISO; needs start_date): sets days to the days up to it")
     burn_in_days: int = param(
         180, 0, 36_500, "pre-reform days simulated before day 0 and not observed (removes the start-up transient)"
     )
@@ -312,7 +368,7 @@ def _walk(obj: Any, prefix: str):
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         key = f"{prefix}{f.name}"
-        if dataclasses.is_dataclass(value):
+        if dataclasses.is_dataclass(value) and not isinstance(value, Schedule):
             yield from _walk(value, key + ".")
         else:
             yield key, f, value
@@ -343,6 +399,7 @@ def validate(cfg: SimConfig) -> None:
         raise ConfigError(
             f"scale.mean_degree={cfg.scale.mean_degree} must be below scale.n_patients={cfg.scale.n_patients}"
         )
+    _validate_calendar(cfg)
     # A changed intensity of a policy that is not switched on would be silently ignored.
     for name in POLICY_NAMES:
         policy = getattr(cfg.policies, name)
@@ -357,12 +414,51 @@ def validate(cfg: SimConfig) -> None:
             )
 
 
+def _validate_calendar(cfg: SimConfig) -> None:
+    """Dates, the end date, policies' start dates, schedules and coverage (``sim.policies.schedule``)."""
+    start = parse_date(cfg.start_date, "start_date") if cfg.start_date else None
+    if cfg.end_date:
+        if start is None:
+            raise ConfigError(f"end_date={cfg.end_date!r} needs start_date (the calendar date of day 0)")
+        end = parse_date(cfg.end_date, "end_date")
+        if end < start:
+            raise ConfigError(f"end_date={cfg.end_date!r} is before start_date={cfg.start_date!r}")
+        cfg.days = (end - start).days + 1
+    for name in POLICY_NAMES:
+        policy = getattr(cfg.policies, name)
+        key = f"policies.{name}"
+        dated = [k for k in ("start_date",) if getattr(policy, k)]
+        dated += ["schedule"] if policy.schedule else []
+        dated += ["coverage"] if policy.coverage.is_set else []
+        if dated and start is None:
+            raise ConfigError(f"{key}.{dated[0]} is dated but the run has no calendar: set start_date")
+        if policy.start_date:
+            parse_date(policy.start_date, f"{key}.start_date")
+            if policy.start_day:
+                raise ConfigError(f"{key}: give start_day or start_date, not both")
+        intensities = {f.name: f for f in POLICIES[name].intensities()}
+        for intensity, raw in policy.schedule.items():
+            try:
+                schedule = as_schedule(raw)
+            except ConfigError as err:
+                raise ConfigError(f"{key}.schedule.{intensity}: {err}") from None
+            if intensity not in intensities:
+                raise ConfigError(
+                    f"{key}.schedule.{intensity}: not an intensity of {name}; allowed: {', '.join(intensities)}"
+                )
+            lo, hi = intensities[intensity].metadata["range"]
+            check_schedule(schedule, f"{key}.schedule.{intensity}", lo, hi)
+        check_schedule(policy.coverage, f"{key}.coverage", 0.0, 1.0)
+
+
 def parameter_table(configured: SimConfig | None = None) -> list[dict[str, Any]]:
     """Every parameter with its schema default, its value in ``configured`` (e.g. the composed
     default config, calibration included), range, meaning and source (for docs and analysis)."""
     values = {key: value for key, _, value in _walk(configured or SimConfig(), "")}
     rows = []
     for key, f, value in _walk(SimConfig(), ""):
+        if isinstance(value, dict | Schedule):  # dated schedules: docs/history.md, not a parameter
+            continue
         lo, hi = f.metadata.get("range", (None, None))
         rows.append(
             {

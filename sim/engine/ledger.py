@@ -43,6 +43,8 @@ class Ledger:
         self.left: list[int] = []
         self.hired: list[int] = []
         self.violence_log: list[dict] = []
+        #: every mediation case that ended: (day, agreed?)
+        self.mediation_log: list[tuple[int, bool]] = []
         self.onset_log: list[tuple] = []
         self.episode_log: list[dict] = []
         #: notable events of each resident (``patient.history``)
@@ -69,6 +71,7 @@ class Ledger:
         self.totals.clear()
         self.wait_sum = self.satisfaction_sum = 0.0
         self.violence_log.clear()
+        self.mediation_log.clear()
         self.onset_log.clear()
         self.episode_log.clear()
         self.history.clear()

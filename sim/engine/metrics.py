@@ -115,4 +115,68 @@ def summarise(model, wall_seconds: float = float("nan")) -> dict:
         "n_media_outlets": len(world.outlets),
         "version": __version__,
         "wall_seconds": wall_seconds,
+        **yearly(model),
     }
+
+
+#: Statistics of each calendar year of a dated run (``<key>_<year>`` in the summary).
+YEARLY = (
+    "disputes_per_hospital",
+    "violent_incidents_per_hospital",
+    "disturbances_per_hospital",
+    "doctors_injured_per_hospital",
+    "primary_care_visit_share",
+    "out_of_pocket_share",
+    "mean_satisfaction",
+    "mean_compensation_yuan",
+    "max_compensation_yuan",
+    "mediation_entry_share",
+    "mediation_success_rate",
+    "violence_after_complaint_share",
+    "mean_trust",
+)
+
+
+def yearly(model) -> dict:
+    """For a run with a calendar (``start_date``): the figures of each complete or partial
+    calendar year it observed, as ``<statistic>_<year>`` (counts per secondary or tertiary
+    hospital over that year's observed days, scaled to a year). Empty without a calendar."""
+    start = model.start_date
+    if start is None or model.day <= 0:
+        return {}
+    world = model.world
+    frame = model.timeseries()
+    years = frame["date"].dt.year.to_numpy()
+    day_year = dict(zip(frame["day"].to_numpy(), years, strict=True))
+    n_hospitals = max(int((world.facilities.tier > PRIMARY).sum()), 1)
+    out = {}
+    acts = world.ledger.violence_log
+    disputes = world.disputes.all
+    for year in np.unique(years):
+        rows = frame[years == year]
+        scale = 365.0 / len(rows) / n_hospitals  # per hospital and year
+        hospital_acts = [a for a in acts if a["tier"] > 0 and day_year.get(a["day"]) == year]
+        filed = [d for d in disputes if d.filed_day >= 0 and day_year.get(d.filed_day) == year]
+        closed = [d for d in disputes if d.closed_day is not None and day_year.get(d.closed_day) == year]
+        paid = [d.compensation_yuan for d in closed if d.compensation_yuan > 0]
+        ended = [agreed for day, agreed in world.ledger.mediation_log if day_year.get(day) == year]
+        year_acts = [a for a in acts if day_year.get(a["day"]) == year]
+        stats = {
+            "disputes_per_hospital": rows["disputes_hospital"].sum() * scale,
+            "violent_incidents_per_hospital": len(hospital_acts) * scale,
+            "disturbances_per_hospital": sum(a["kind"] == "disturbance" for a in hospital_acts) * scale,
+            "doctors_injured_per_hospital": sum(a["doctor_injured"] >= 0 for a in hospital_acts) * scale,
+            "primary_care_visit_share": rows["visits_primary"].sum() / max(rows["visits"].sum(), 1.0),
+            "out_of_pocket_share": rows["out_of_pocket_yuan"].sum() / max(rows["cost_yuan"].sum(), 1e-9),
+            "mean_satisfaction": float(np.nanmean(rows["mean_satisfaction"])) if len(rows) else float("nan"),
+            "mean_compensation_yuan": float(np.mean(paid)) if paid else 0.0,
+            "max_compensation_yuan": float(np.max(paid)) if paid else 0.0,
+            "mediation_entry_share": sum(MEDIATION in d.channels for d in filed) / len(filed) if filed else 0.0,
+            "mediation_success_rate": float(np.mean(ended)) if ended else 0.0,
+            "violence_after_complaint_share": (
+                sum(a["after_complaint"] for a in year_acts) / len(year_acts) if year_acts else 0.0
+            ),
+            "mean_trust": float(rows["mean_trust"].iloc[-1]),
+        }
+        out.update({f"{key}_{int(year)}": float(value) for key, value in stats.items()})
+    return out

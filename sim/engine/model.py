@@ -25,6 +25,7 @@ from sim.engine.state import PRIMARY
 from sim.engine.streams import Streams
 from sim.engine.world import World, build_world, check_finite
 from sim.policies import PolicySet
+from sim.policies.schedule import parse_date
 
 mesa_compat.install()
 
@@ -54,7 +55,8 @@ class TrustModel(mesa.Model):
         # Mesa's own generators (model.rng, model.random: AgentSet.shuffle_do, the per-agent
         # reference) get a stream of their own; nothing in the engine draws from them
         super().__init__(rng=self.streams.generator("mesa"))
-        self.policies = PolicySet(config.policies, config.params)
+        self.start_date = parse_date(config.start_date, "start_date") if config.start_date else None
+        self.policies = PolicySet(config.policies, config.params, self.start_date)
         self.mechanisms = day_schedule(config, self.streams)
         self._change_days = self.policies.change_days()
         self.world: World | None = None
@@ -110,7 +112,7 @@ class TrustModel(mesa.Model):
     # ----- the day ----------------------------------------------------------------------------
     def step(self) -> None:
         world = self.world
-        if world.day in self._change_days:
+        if self.policies.dynamic or world.day in self._change_days:
             world.levers = self.policies.levers_on(world.day)
         world.ledger.new_day()
         for mechanism in self.mechanisms.values():
@@ -211,8 +213,19 @@ class TrustModel(mesa.Model):
     def n_hospitals(self) -> int:
         return int((self.facilities.tier > PRIMARY).sum())
 
+    @property
+    def date(self):
+        """Today's calendar date (``None`` for a run counted in days only)."""
+        return self.policies.date(self.day)
+
     def timeseries(self):
-        """The DataCollector's daily frame, one row per observed day."""
+        """The DataCollector's daily frame, one row per observed day; with a calendar
+        (``start_date``), a ``date`` column after ``day``."""
+        import pandas as pd
+
         frame = self.datacollector.get_model_vars_dataframe()
         frame.index.name = "step"
-        return frame.reset_index(drop=True)
+        frame = frame.reset_index(drop=True)
+        if self.start_date is not None and len(frame):
+            frame.insert(1, "date", pd.Timestamp(self.start_date) + pd.to_timedelta(frame["day"], unit="D"))
+        return frame

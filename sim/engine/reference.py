@@ -104,13 +104,13 @@ class ReferencePatient(Patient):
         m, levers, cp = self.model, self.model.levers, self.model.config.params.care
         fa, pa, rnd = m.facilities, m.patients, m.random.random
         prestige = (0.0, cp.prestige_secondary, cp.prestige_tertiary)
-        daily_income = self.income_yuan / 365.0
+        world, cost = m.world, m.config.params.cost
+        daily_income = self.income_yuan * world.income_index / 365.0
         best, best_utility = PRIMARY, -math.inf
         for tier in (PRIMARY, SECONDARY, TERTIARY):
             trust_in_tier = float(care.primary_trust(pa, self.index, levers)) if tier == PRIMARY else self.trust
-            price = care.base_cost(tier, ep.severity, m.config.params.cost) * care.out_of_pocket_share(
-                pa, self.index, tier, levers
-            )
+            price = care.base_cost(tier, ep.severity, cost, care.price_factor(tier, levers, cost, world.price_index))
+            price = price * care.out_of_pocket_share(pa, self.index, tier, levers)
             wait = m.wait_heard[tier] if tier > PRIMARY else float(fa.wait_reputation[pa.home_clinic[self.index]])
             utility = care.tier_utility(
                 trust_in_tier, ep.severity, tier, prestige[tier], price, daily_income, wait, rnd(), cp
@@ -159,16 +159,29 @@ class ReferencePatient(Patient):
             m.facilities.defensive_fear[f],
             levers,
             params.cost,
+            ep.tier,
         )
-        cost, overtest_share = care.episode_cost(ep.tier, severity, ep.referred, overtest, defensive, params.cost)
+        world = m.world
+        cost, overtest_share = care.episode_cost(
+            ep.tier,
+            severity,
+            ep.referred,
+            overtest,
+            defensive,
+            params.cost,
+            care.price_factor(ep.tier, levers, params.cost, world.price_index),
+            care.price_factor(PRIMARY, levers, params.cost, world.price_index),
+        )
         ep.cost_yuan = float(cost)
         ep.out_of_pocket_yuan = ep.cost_yuan * float(care.out_of_pocket_share(m.patients, self.index, ep.tier, levers))
-        ep.burden = float(care.cost_burden(ep.out_of_pocket_yuan, self.income_yuan))
+        ep.burden = float(care.cost_burden(ep.out_of_pocket_yuan, self.income_yuan * world.income_index))
         contracted = bool(care.contracted(m.patients, self.index, levers))
         family_gain = contracted * (ep.tier == PRIMARY) * levers.family_explanation_gain
         explanation = care.explanation_quality(doctor.communication, consult_time, burnout, family_gain, levers)
         literacy = care.effective_literacy(self.literacy, levers)
-        expectation = care.expectation(self.expectation, literacy, ep.burden, explanation, params.satisfaction)
+        expectation = care.expectation(
+            self.expectation + world.expectation_shift, literacy, ep.burden, explanation, params.satisfaction
+        )
         ep.satisfaction = float(
             care.satisfaction_of(
                 ep.success, ep.harm, expectation, ep.wait_days, ep.burden, overtest_share, params.satisfaction
@@ -196,7 +209,8 @@ class ReferencePatient(Patient):
     # 7. trust -------------------------------------------------------------------------------------
     def judge(self, ep: Episode) -> None:
         """Own experience: the trust in the tier visited moves towards the satisfaction; a clinic
-        visit also moves trust in doctors, with weight ``clinic_spillover``."""
+        visit also moves trust in doctors, with weight ``clinic_spillover``, a hospital visit trust
+        in primary clinics, with weight ``hospital_spillover``."""
         tp = self.model.config.params.trust
         attribute = "trust_primary" if ep.tier == PRIMARY else "trust"
         current = getattr(self, attribute)
@@ -207,6 +221,11 @@ class ReferencePatient(Patient):
                 ep.satisfaction - self.trust, tp.own_experience_rate, tp.negativity_bias
             )
             self.trust = min(1.0, max(0.0, self.trust + spill))
+        elif tp.hospital_spillover > 0:  # and a hospital visit's to trust in primary clinics
+            spill = tp.hospital_spillover * trust.pull(
+                ep.satisfaction - self.trust_primary, tp.own_experience_rate, tp.negativity_bias
+            )
+            self.trust_primary = min(1.0, max(0.0, self.trust_primary + spill))
 
     def tell_contacts(self, ep: Episode) -> None:
         """Word of mouth: every contact hears the satisfaction and notes how far it would move
@@ -308,12 +327,13 @@ class ReferenceModel(TrustModel):
     def step(self) -> None:
         world, params = self.world, self.config.params
         day = world.day
-        if day in self._change_days:
+        if self.policies.dynamic or day in self._change_days:
             world.levers = self.policies.levers_on(day)
         world.ledger.new_day()
         for mechanism in self.mechanisms.values():
             mechanism.start_day(world)
         fa, patients = self.facilities, self.agents_by_type[ReferencePatient]
+        self.mechanisms["economy"].step(world)  # incomes and prices: no per-agent rule
 
         # facility bookkeeping: who is on duty where, the waits residents have heard of
         self.roster = care.Roster.build(self.doctors, fa, day)

@@ -4,6 +4,7 @@ Each day the model sets the levers in force (policies that start today move thei
 every mechanism's ``start_day`` and then each mechanism's ``step`` in the order below, keeps
 its agent views in step with the state, and records the day.
 
+0. economy: incomes and prices of care grow, expectations with incomes;
 1. illness: who falls ill today, how badly;
 2. care: choice of tier, crowding, outcome, cost, satisfaction;
 3. workforce: workload, burnout, resignations and hires;
@@ -20,6 +21,7 @@ from sim.engine.streams import Streams
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.care import Care
 from sim.mechanisms.disputes import Disputes
+from sim.mechanisms.economy import Economy
 from sim.mechanisms.illness import Illness
 from sim.mechanisms.media import Media
 from sim.mechanisms.mediation import Mediation
@@ -34,6 +36,7 @@ def day_schedule(config, streams: Streams) -> dict[str, Mechanism]:
     mediation = Mediation.from_config(config, streams)
     workforce = Workforce.from_config(config, streams)
     order = (
+        Economy.from_config(config, streams),
         Illness.from_config(config, streams),
         Care.from_config(config, streams),
         workforce,

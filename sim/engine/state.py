@@ -223,6 +223,7 @@ class PatientArrays:
     harm_doctor: np.ndarray  # by whom
     open_dispute: np.ndarray  # id of the open dispute, NO_DISPUTE if none
     dispute_opened: np.ndarray  # day that dispute was filed
+    system_view: np.ndarray  # own view of the dispute system's legitimacy after a dispute (-1: none yet)
     # counts
     visits: np.ndarray
     disputes_filed: np.ndarray
@@ -259,6 +260,7 @@ def build_patients(n: int, n_clinics: int, params, rng: np.random.Generator) -> 
         harm_doctor=np.full(n, -1, np.int32),
         open_dispute=np.full(n, NO_DISPUTE, np.int32),
         dispute_opened=np.zeros(n, np.int32),
+        system_view=np.full(n, -1.0, np.float32),
         visits=np.zeros(n, np.int32),
         disputes_filed=np.zeros(n, np.int16),
         violent_acts=np.zeros(n, np.int16),

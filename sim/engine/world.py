@@ -50,6 +50,11 @@ class World:
     mediation: Mediation = field(default_factory=Mediation)
     #: today's episodes of care (``sim.engine.state.Episodes``), set by the care mechanism
     episodes: object = None
+    #: incomes and prices of care relative to the run's first day, and the expectation they add
+    #: (``sim.mechanisms.economy``)
+    income_index: float = 1.0
+    price_index: float = 1.0
+    expectation_shift: float = 0.0
 
     @property
     def n_hospitals(self) -> int:

@@ -89,8 +89,10 @@ def consults_per_doctor_day(tier: np.ndarray, params: CareParams, levers: Levers
 
 
 def capacity(roster: Roster, facilities: FacilityArrays, params: CareParams, levers: Levers) -> np.ndarray:
-    """Consultations per day each facility can give with the doctors on duty."""
-    return roster.count * consults_per_doctor_day(facilities.tier, params, levers)
+    """Consultations per day each facility can give with the doctors on duty (hospital expansion
+    adds capacity by tier)."""
+    per_doctor = consults_per_doctor_day(facilities.tier, params, levers)
+    return roster.count * per_doctor * (1.0 + levers.hospital_capacity_gain[facilities.tier])
 
 
 def effective_literacy(literacy: np.ndarray, levers: Levers) -> np.ndarray:
@@ -112,11 +114,18 @@ def out_of_pocket_share(patients: PatientArrays, idx: np.ndarray, tier: np.ndarr
     return 1.0 - levers.effective_coverage[tier] * insured
 
 
-def base_cost(tier: np.ndarray, severity: np.ndarray, params: CostParams) -> np.ndarray:
+def base_cost(tier: np.ndarray, severity: np.ndarray, params: CostParams, price=1.0) -> np.ndarray:
+    """The tier's cost of an episode of this severity, times ``price`` (:func:`price_factor`)."""
     per_tier = np.array(
         [params.base_cost_primary_yuan, params.base_cost_secondary_yuan, params.base_cost_tertiary_yuan]
     )
-    return per_tier[tier] * (1.0 + params.severity_cost_factor * severity)
+    return per_tier[tier] * (1.0 + params.severity_cost_factor * severity) * price
+
+
+def price_factor(tier, levers: Levers, params: CostParams, price_index: float = 1.0):
+    """Prices relative to the run's start: the price index (``sim.mechanisms.economy``) less the
+    drug markup where it was removed (zero-markup policy, by tier)."""
+    return price_index * (1.0 - params.drug_markup_price_share * levers.markup_removed[tier])
 
 
 def gumbel(u):
@@ -145,6 +154,8 @@ def choose_tier(
     care: CareParams,
     cost: CostParams,
     wait_heard: np.ndarray,
+    income_index: float = 1.0,
+    price_index: float = 1.0,
 ) -> np.ndarray:
     """Mechanism 2: random-utility choice among the tiers, then gatekeeping and contracts.
 
@@ -155,7 +166,7 @@ def choose_tier(
     """
     idx, sev, u = ep.patient, ep.severity, ep.draws
     n = idx.size
-    daily_income = patients.income_yuan[idx] / 365.0
+    daily_income = patients.income_yuan[idx] * income_index / 365.0
     trust_hospital = patients.trust[idx].astype(float)
     utility = np.empty((n, 3))
     prestige = (0.0, care.prestige_secondary, care.prestige_tertiary)
@@ -163,7 +174,8 @@ def choose_tier(
     for tier in (PRIMARY, SECONDARY, TERTIARY):
         tiers = np.full(n, tier)
         trust = primary_trust(patients, idx, levers) if tier == PRIMARY else trust_hospital
-        price = base_cost(tiers, sev, cost) * out_of_pocket_share(patients, idx, tiers, levers)
+        price = base_cost(tiers, sev, cost, price_factor(tiers, levers, cost, price_index))
+        price = price * out_of_pocket_share(patients, idx, tiers, levers)
         utility[:, tier] = tier_utility(
             trust, sev, tier, prestige[tier], price, daily_income, wait_heard[:, tier], u[:, tier], care
         )
@@ -229,17 +241,24 @@ def harm_of(success, severity, u_harm):
     return np.where(success, 0.0, severity * (0.3 + 0.7 * u_harm))
 
 
-def extra_cost_shares(overtest_propensity, overtest_pressure, defensive_fear, levers: Levers, cost: CostParams):
-    """(over-testing, defensive medicine) as shares added to the base cost."""
-    overtest = cost.overtest_rate * overtest_propensity * overtest_pressure * (1 - levers.overtest_decoupling)
+def extra_cost_shares(
+    overtest_propensity, overtest_pressure, defensive_fear, levers: Levers, cost: CostParams, tier=None
+):
+    """(over-testing, defensive medicine) as shares added to the base cost. The revenue pressure
+    behind over-testing shrinks where pay is decoupled from tests and drugs and where the drug
+    markup, its drug part, is removed (by the facility's ``tier``)."""
+    pressure = overtest_pressure
+    if tier is not None:
+        pressure = pressure * (1.0 - cost.drug_markup_pressure_share * levers.markup_removed[tier])
+    overtest = cost.overtest_rate * overtest_propensity * pressure * (1 - levers.overtest_decoupling)
     return overtest, cost.defensive_cost * defensive_fear
 
 
-def episode_cost(tier, severity, referred, overtest, defensive, cost: CostParams):
+def episode_cost(tier, severity, referred, overtest, defensive, cost: CostParams, price=1.0, clinic_price=1.0):
     """(total cost in yuan, share of it that is over-testing and defensive medicine): the tier's
     base cost marked up by both, plus the clinic visit of a referred case."""
-    total = base_cost(tier, severity, cost) * (1 + overtest + defensive)
-    total = total + referred * base_cost(np.zeros_like(tier), severity, cost)
+    total = base_cost(tier, severity, cost, price) * (1 + overtest + defensive)
+    total = total + referred * base_cost(np.zeros_like(tier), severity, cost, clinic_price)
     return total, (overtest + defensive) / (1 + overtest + defensive)
 
 
@@ -340,7 +359,9 @@ class Care(Mechanism):
         )
         wait_heard = np.broadcast_to(tier_wait, (idx.size, 3)).copy()
         wait_heard[:, PRIMARY] = facilities.wait_reputation[patients.home_clinic[idx]]
-        first_tier = choose_tier(ep, patients, facilities, levers, self.care, self.cost, wait_heard)
+        first_tier = choose_tier(
+            ep, patients, facilities, levers, self.care, self.cost, wait_heard, world.income_index, world.price_index
+        )
         facility = np.where(first_tier == PRIMARY, patients.home_clinic[idx], 0).astype(np.int64)
         at_hospital = first_tier > PRIMARY
         facility[at_hospital] = pick_hospital(
@@ -393,16 +414,27 @@ class Care(Mechanism):
     def bill(self, ep: Episodes, world: World, tier, facility, doctor, referred, sev) -> None:
         """5. Cost: base + over-testing (financial pressure) + defensive medicine; the part the
         patient pays, and its burden on income."""
+        levers = world.levers
         overtest, defensive = extra_cost_shares(
             world.doctors.overtest_propensity[doctor],
             world.facilities.overtest_pressure[facility],
             world.facilities.defensive_fear[facility],
-            world.levers,
+            levers,
             self.cost,
+            tier,
         )
-        ep.cost_yuan, ep.overtest_share = episode_cost(tier, sev, referred, overtest, defensive, self.cost)
-        ep.out_of_pocket_yuan = ep.cost_yuan * out_of_pocket_share(world.patients, ep.patient, tier, world.levers)
-        ep.burden = cost_burden(ep.out_of_pocket_yuan, world.patients.income_yuan[ep.patient])
+        ep.cost_yuan, ep.overtest_share = episode_cost(
+            tier,
+            sev,
+            referred,
+            overtest,
+            defensive,
+            self.cost,
+            price_factor(tier, levers, self.cost, world.price_index),
+            price_factor(PRIMARY, levers, self.cost, world.price_index),
+        )
+        ep.out_of_pocket_yuan = ep.cost_yuan * out_of_pocket_share(world.patients, ep.patient, tier, levers)
+        ep.burden = cost_burden(ep.out_of_pocket_yuan, world.patients.income_yuan[ep.patient] * world.income_index)
 
     def judge(self, ep: Episodes, world: World, tier, doctor) -> None:
         """6. Satisfaction: outcome against expectation, wait and cost."""
@@ -415,7 +447,7 @@ class Care(Mechanism):
             levers,
         )
         ep.expectation = expectation(
-            patients.expectation[ep.patient],
+            patients.expectation[ep.patient] + world.expectation_shift,
             effective_literacy(patients.literacy[ep.patient], levers),
             ep.burden,
             ep.explanation,

@@ -80,15 +80,28 @@ class Disputes(Mechanism):
         mediation: Mediation,
         complaints: np.random.Generator,
         draws: KeyedDraws,
+        failed_dispute_legitimacy_loss: float = 0.0,
     ):
         self.p, self.mediation = params, mediation
         self.complaints = complaints  # one draw per episode, so the draws stay aligned across arms
         self.draws = draws
+        self.failed_loss = failed_dispute_legitimacy_loss
 
     @classmethod
     def from_config(cls, config, streams, mediation: Mediation | None = None) -> Disputes:
         mediation = mediation or Mediation.from_config(config, streams)
-        return cls(config.params.disputes, mediation, streams.generator("complaints"), streams.keyed("disputes"))
+        p = config.params
+        return cls(
+            p.disputes,
+            mediation,
+            streams.generator("complaints"),
+            streams.keyed("disputes"),
+            p.violence.failed_dispute_legitimacy_loss,
+        )
+
+    def _court_share(self, harm: float, share: float) -> float:
+        """The chance of court at ``harm``: the graver, the likelier (higher stakes)."""
+        return min(1.0, share * float(np.exp(self.p.litigation_harm_weight * (harm - 0.25))))
 
     def _u(self, world: World, dispute: Dispute, purpose: int) -> float:
         return self.draws.uniform1(world.day, dispute.patient, purpose)
@@ -134,9 +147,9 @@ class Disputes(Mechanism):
             self._to_mediation(world, dispute)
         else:
             u = (u - p_mediation) / (1 - p_mediation)
-            if u < self.p.litigation_share:
+            if u < self._court_share(harm, self.p.litigation_share):
                 self._to_court(world, dispute)
-            elif u < self.p.litigation_share + self.p.negotiation_share:
+            elif u < self._court_share(harm, self.p.litigation_share) + self.p.negotiation_share:
                 dispute.channels.append(NEGOTIATION)
                 duration = -self.p.negotiation_days * np.log1p(-self._u(world, dispute, NEGOTIATION_DAYS))
                 book.schedule(day + 1 + int(duration), "negotiation_end", dispute)
@@ -173,7 +186,7 @@ class Disputes(Mechanism):
         u = self._u(world, dispute, TO_MEDIATION)
         if dispute.channel == NEGOTIATION and u < self.mediation.uptake(world):
             self._to_mediation(world, dispute)
-        elif self._u(world, dispute, TO_COURT) < self.p.escalate_to_court:
+        elif self._u(world, dispute, TO_COURT) < self._court_share(dispute.harm, self.p.escalate_to_court):
             self._to_court(world, dispute)
         else:
             dispute.channels.append(NONE)
@@ -238,13 +251,17 @@ class Disputes(Mechanism):
             dispute.channels.append(channel)
         if patients.open_dispute[dispute.patient] == dispute.id:
             patients.open_dispute[dispute.patient] = NO_DISPUTE
+        i = dispute.patient
         if success:
-            # redress: the money is back, the harm weighs less
-            patients.loss_burden[dispute.patient] = 0.0
-            patients.harm[dispute.patient] *= 0.3
+            # redress: the money is back, the harm weighs less; the system did its job
+            patients.loss_burden[i] = 0.0
+            patients.harm[i] *= 0.3
+            patients.system_view[i] = FAIRNESS.get(channel, 0.0) if fairness is None else fairness
             world.ledger.today["compensation_yuan"] += compensation
         elif outcome != "withdrawn":  # an unresolved dispute hurts: a tenth of the way to full harm
-            patients.harm[dispute.patient] += 0.1 * (1.0 - patients.harm[dispute.patient])
+            patients.harm[i] += 0.1 * (1.0 - patients.harm[i])
+            view = patients.system_view[i] if patients.system_view[i] >= 0 else book.legitimacy
+            patients.system_view[i] = view * (1.0 - self.failed_loss)
         if outcome != "withdrawn":
             weight = FAIRNESS.get(channel, 0.0) if fairness is None else fairness
             book.fair_successes += weight * success

@@ -105,6 +105,12 @@ class Media(Mechanism):
         return Story(outlet.index, world.day, kind, facility, tone, open_response)
 
     def publish(self, world: World, outlet: OutletRecord, story: Story) -> None:
+        """The story moves its audience's trust in doctors, and part of the way their trust in
+        primary clinics (``primary_share``: a story is about doctors)."""
         move_trust(world.patients.trust, outlet.audience, story.tone, self.p.story_impact)
+        if self.p.primary_share > 0:
+            move_trust(
+                world.patients.trust_primary, outlet.audience, story.tone, self.p.story_impact * self.p.primary_share
+            )
         outlet.stories.append(story)
         world.ledger.today["media_stories"] += 1

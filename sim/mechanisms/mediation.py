@@ -98,5 +98,6 @@ class Mediation(Mechanism):
         )
         mediator.cases_closed += 1
         mediator.agreements += agreed
+        world.ledger.mediation_log.append((world.day, bool(agreed)))
         self.assign(world, world.mediation.centres[mediator.centre])
         return agreed

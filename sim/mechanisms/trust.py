@@ -93,7 +93,8 @@ class Trust(Mechanism):
     """Mechanism 7: today's episodes move trust (own experience, then word of mouth), then
     every resident's trust drifts towards their contacts' (DeGroot). Clinic visits move trust in
     primary care, hospital visits trust in doctors; part of a clinic visit's lesson carries over
-    to trust in doctors (``clinic_spillover``)."""
+    to trust in doctors (``clinic_spillover``), and part of a hospital visit's to trust in primary
+    clinics (``hospital_spillover``)."""
 
     name = "trust"
 
@@ -112,6 +113,8 @@ class Trust(Mechanism):
         own_experience(pa.trust_primary, who[at_clinic], ep.satisfaction[at_clinic], tp)
         # a clinic doctor is a doctor too: part of a clinic visit's lesson carries over
         own_experience(pa.trust, who[at_clinic], ep.satisfaction[at_clinic], tp, tp.clinic_spillover)
+        if tp.hospital_spillover > 0:
+            own_experience(pa.trust_primary, who[~at_clinic], ep.satisfaction[~at_clinic], tp, tp.hospital_spillover)
         word_of_mouth(pa.trust, world.adjacency, who[~at_clinic], ep.satisfaction[~at_clinic], tp)
         word_of_mouth(pa.trust_primary, world.adjacency, who[at_clinic], ep.satisfaction[at_clinic], tp)
         degroot(pa.trust, world.contact_weights, tp.degroot_rate)

@@ -52,7 +52,10 @@ def grievances(world: World, who: np.ndarray, p: ViolenceParams) -> np.ndarray:
     open_ = pa.open_dispute[who] != NO_DISPUTE
     years = np.where(open_, (world.day - pa.dispute_opened[who]) / 365.0, 0.0)
     h = hardship(pa.harm[who], pa.loss_burden[who], years, p)
-    return grievance(h, legitimacy(pa.trust[who], world.disputes.legitimacy, p))
+    # a resident who has been through a dispute judges the system by their own experience
+    own = pa.system_view[who]
+    system = np.where(own >= 0, own, world.disputes.legitimacy)
+    return grievance(h, legitimacy(pa.trust[who], system, p))
 
 
 class Violence(Mechanism):

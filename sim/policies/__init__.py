@@ -13,11 +13,14 @@ given day (``sim.policies.levers``).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sim.policies import (
     communication_training,
     crisis_pr,
     family_doctor,
     health_literacy,
+    hospital_expansion,
     hospital_security,
     insurance,
     legal_deterrence,
@@ -25,9 +28,11 @@ from sim.policies import (
     mediation,
     pay_reform,
     tiered_care,
+    zero_markup,
 )
 from sim.policies.base import Policy, PolicyParams
-from sim.policies.levers import Levers, combine
+from sim.policies.levers import Levers, blend, combine
+from sim.policies.schedule import Schedule, parse_date
 
 POLICIES: dict[str, type[Policy]] = {
     policy.name: policy
@@ -43,6 +48,8 @@ POLICIES: dict[str, type[Policy]] = {
         crisis_pr.CrisisPR,
         pay_reform.PayReform,
         family_doctor.FamilyDoctor,
+        zero_markup.ZeroMarkup,
+        hospital_expansion.HospitalExpansion,
     )
 }
 POLICY_NAMES: tuple[str, ...] = tuple(POLICIES)
@@ -71,27 +78,57 @@ def label(name: str) -> str:
 
 class PolicySet:
     """The policies of a run (``config.policies``, a ``PoliciesConfig``) over the pre-reform
-    levers of its behavioural parameters."""
+    levers of its behavioural parameters, on the run's calendar (``start_date``: day 0's date,
+    or ``None`` for a run counted in days only)."""
 
-    def __init__(self, policies_config, params):
+    def __init__(self, policies_config, params, start_date: dt.date | None = None):
         self.base = Levers.pre_reform(params)
+        self.start_date = start_date
         self.policies: list[Policy] = [
             POLICIES[name](getattr(policies_config, name))
             for name in POLICY_NAMES
             if getattr(policies_config, name).enabled
         ]
+        self.start_days = {p.name: self._start_day(p) for p in self.policies}
+        #: some intensity or coverage follows a schedule: the levers change from day to day
+        self.dynamic = any(p.params.schedule or p.params.coverage.is_set for p in self.policies)
+
+    def _start_day(self, policy: Policy) -> int:
+        if policy.params.start_date and self.start_date is not None:
+            return (parse_date(policy.params.start_date, "").toordinal()) - self.start_date.toordinal()
+        return policy.params.start_day
+
+    def date(self, day: int) -> dt.date | None:
+        return None if self.start_date is None else self.start_date + dt.timedelta(days=day)
 
     def in_force(self, day: int) -> list[Policy]:
-        return [p for p in self.policies if p.params.start_day <= day]
+        return [p for p in self.policies if self.start_days[p.name] <= day]
 
     def levers_on(self, day: int) -> Levers:
-        """The levers in force on ``day``: pre-reform values moved by every policy started by then
-        (combined in the registry's order, whatever order the policies were listed in)."""
-        return combine(self.base, ((p.name, p.levers(self.base)) for p in self.in_force(day)))
+        """The levers in force on ``day``: pre-reform values moved by every policy started by then,
+        each at its scheduled intensities and coverage of that day (combined in the registry's
+        order, whatever order the policies were listed in)."""
+        date = self.date(day)
+        proposals = []
+        for policy in self.in_force(day):
+            today = policy.on(date)
+            proposals.append((policy.name, blend(self.base, today.levers(self.base), policy.coverage_on(date))))
+        return combine(self.base, proposals)
 
     def change_days(self) -> set[int]:
-        """The days on which the levers in force change."""
-        return {p.params.start_day for p in self.policies}
+        """The days on which a policy starts (with ``dynamic``: the levers change every day)."""
+        return set(self.start_days.values())
 
 
-__all__ = ["PACKAGES", "POLICIES", "POLICY_NAMES", "Levers", "Policy", "PolicyParams", "PolicySet", "label", "moving"]
+__all__ = [
+    "PACKAGES",
+    "POLICIES",
+    "POLICY_NAMES",
+    "Levers",
+    "Policy",
+    "PolicyParams",
+    "PolicySet",
+    "Schedule",
+    "label",
+    "moving",
+]

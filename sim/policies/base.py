@@ -15,19 +15,39 @@ A policy acts only through levers: it changes no state and draws no random numbe
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from sim.config.fields import param
 from sim.policies.levers import Levers
+from sim.policies.schedule import Schedule, as_schedule
+
+#: Fields every policy has that are not intensities.
+COMMON = ("enabled", "start_day", "start_date", "schedule", "coverage")
 
 
 @dataclass
 class PolicyParams:
-    """Parameters every policy has: switched on or not, and from which day."""
+    """Parameters every policy has: switched on or not, from when, and how it changes over time.
+
+    ``schedule`` maps an intensity to a dated :class:`~sim.policies.schedule.Schedule` (the
+    intensity then follows it instead of its constant value); ``coverage`` is the share of the
+    country where the policy is in force, over time (unset: everywhere). Both need the run's
+    calendar (``start_date``)."""
 
     enabled: bool = False
     start_day: int = param(0, 0, 100_000, "day the policy takes effect (0: from the start; after the run: never)")
+    start_date: str = param(
+        "", doc="date the policy takes effect (ISO, e.g. 2015-11-01; needs the run's start_date; instead of start_day)"
+    )
+    # intensity -> {dates: [...], values: [...], interpolation: linear|step} (read as a Schedule)
+    schedule: dict[str, Any] = field(default_factory=dict)
+    coverage: Schedule = field(default_factory=Schedule)
+
+    def schedules(self) -> dict[str, Schedule]:
+        """``schedule`` as :class:`Schedule` objects."""
+        return {name: as_schedule(value) for name, value in self.schedule.items()}
 
 
 class Policy:
@@ -52,6 +72,19 @@ class Policy:
     def __init__(self, params: PolicyParams | None = None):
         self.params = params if params is not None else self.Params(enabled=True)
 
+    def on(self, date: dt.date | None) -> Policy:
+        """The policy with every scheduled intensity at its value on ``date`` (itself if none is)."""
+        if not self.params.schedule or date is None:
+            return self
+        values = {name: schedule.at(date) for name, schedule in self.params.schedules().items()}
+        return type(self)(dataclasses.replace(self.params, **values))
+
+    def coverage_on(self, date: dt.date | None) -> float:
+        """Share of the country where the policy is in force on ``date`` (1 without a schedule)."""
+        if not self.params.coverage.is_set or date is None:
+            return 1.0
+        return self.params.coverage.at(date)
+
     def levers(self, base: Levers) -> dict[str, Any]:
         """The levers this policy moves, as ``{lever: proposed value}``, computed from the
         pre-reform levers ``base`` (never from another policy's proposals; arrays are copies)."""
@@ -62,8 +95,7 @@ class Policy:
     def intensities(cls) -> list[dataclasses.Field]:
         """The fields of :attr:`Params` that set how strongly the policy acts (not the switch
         or the start day)."""
-        common = {f.name for f in dataclasses.fields(PolicyParams)}
-        return [f for f in dataclasses.fields(cls.Params) if f.name not in common]
+        return [f for f in dataclasses.fields(cls.Params) if f.name not in COMMON]
 
     @classmethod
     def intensity(cls, name: str) -> dataclasses.Field:

@@ -36,30 +36,38 @@ class Combine(Enum):
 AT_LEAST, AT_MOST, SUM, REPLACE = Combine.AT_LEAST, Combine.AT_MOST, Combine.SUM, Combine.REPLACE
 
 
-def lever(combine: Combine, doc: str) -> Any:
+def lever(combine: Combine, doc: str, qualifier: bool = False) -> Any:
     """A lever's field: how proposals combine, and what it means. No default: the pre-reform
-    values come from the behavioural parameters (:meth:`Levers.pre_reform`)."""
-    return field(metadata={"combine": combine, "doc": doc})
+    values come from the behavioural parameters (:meth:`Levers.pre_reform`). A ``qualifier``
+    says how a policy acts where it acts (a mediator's capacity, a doctor's first contact): partial
+    coverage scales the levers that say how much it acts, not its qualifiers (:func:`blend`)."""
+    return field(metadata={"combine": combine, "doc": doc, "qualifier": qualifier})
 
 
 @dataclass
 class Levers:
     # care (tiered care, family doctor)
     gatekeeping: float = lever(AT_LEAST, "share of non-emergency episodes that must start at a clinic")
-    emergency_severity: float = lever(AT_MOST, "severity above which gatekeeping is bypassed")
+    emergency_severity: float = lever(AT_MOST, "severity above which gatekeeping is bypassed", qualifier=True)
     referral_probability: float = lever(AT_LEAST, "chance a clinic refers a case beyond its capability")
     capability: np.ndarray = lever(AT_LEAST, "highest severity each tier treats well (by tier)")  # noqa: RUF009
     clinic_quality_gain: float = lever(AT_LEAST, "share of clinic doctors' skill gap closed")
     clinic_capacity_gain: float = lever(AT_LEAST, "extra clinic consultations per doctor-day (share)")
     family_enrolment: float = lever(AT_LEAST, "share of residents with a family-doctor contract")
-    family_first_contact: float = lever(AT_LEAST, "chance a contracted resident goes to the family doctor first")
-    family_trust_gain: float = lever(AT_LEAST, "trust in primary care gained by contracted residents")
-    family_explanation_gain: float = lever(AT_LEAST, "extra explanation quality from continuity of care")
+    family_first_contact: float = lever(
+        AT_LEAST, "chance a contracted resident goes to the family doctor first", qualifier=True
+    )
+    family_trust_gain: float = lever(AT_LEAST, "trust in primary care gained by contracted residents", qualifier=True)
+    family_explanation_gain: float = lever(
+        AT_LEAST, "extra explanation quality from continuity of care", qualifier=True
+    )
     # money (insurance, tiered-care price differential, pay reform)
     coverage: np.ndarray = lever(AT_LEAST, "insurance reimbursement share (by tier)")  # noqa: RUF009
     clinic_price_gain: float = lever(AT_LEAST, "extra reimbursement at clinics: share of the remaining gap closed")
     uninsured_share: float = lever(AT_MOST, "share of residents without insurance")
     overtest_decoupling: float = lever(AT_LEAST, "share of the tests-and-drugs revenue incentive removed")
+    markup_removed: np.ndarray = lever(AT_LEAST, "share of facilities without the drug markup (by tier)")  # noqa: RUF009
+    hospital_capacity_gain: np.ndarray = lever(AT_LEAST, "extra daily capacity of facilities (by tier)")  # noqa: RUF009
     pay_rise: float = lever(AT_LEAST, "burnout accumulation and attrition cut by better pay")
     # communication and literacy
     communication_gain: float = lever(AT_LEAST, "share of the gap to perfect communication closed")
@@ -67,10 +75,10 @@ class Levers:
     # disputes: third-party mediation (centres open once the uptake is above zero)
     mediation_uptake: float = lever(AT_LEAST, "share of new disputes taken to mediation")
     mediators_per_100k: float = lever(AT_LEAST, "mediators per 100,000 residents")
-    mediator_capacity: int = lever(REPLACE, "cases one mediator handles in parallel")
-    mediator_impartiality: float = lever(REPLACE, "impartiality and professionalism of mediators")
-    mediation_days: float = lever(REPLACE, "mean duration of a mediation case (days)")
-    mediation_max_success: float = lever(REPLACE, "agreement rate of a fully impartial mediator")
+    mediator_capacity: int = lever(REPLACE, "cases one mediator handles in parallel", qualifier=True)
+    mediator_impartiality: float = lever(REPLACE, "impartiality and professionalism of mediators", qualifier=True)
+    mediation_days: float = lever(REPLACE, "mean duration of a mediation case (days)", qualifier=True)
+    mediation_max_success: float = lever(REPLACE, "agreement rate of a fully impartial mediator", qualifier=True)
     # violence
     punishment_probability: float = lever(AT_LEAST, "chance violence is punished by the courts")
     police_arrest: float = lever(AT_LEAST, "chance violence is punished on the spot by a hospital police post")
@@ -79,7 +87,7 @@ class Levers:
     sensationalism_cut: float = lever(AT_LEAST, "share of outlets' sensationalism removed")
     positive_story_rate: float = lever(SUM, "positive stories per outlet per day")
     transparency: float = lever(AT_LEAST, "chance a hospital responds openly to an incident")
-    forgiveness: float = lever(AT_LEAST, "chance an open response turns a story's tone positive")
+    forgiveness: float = lever(AT_LEAST, "chance an open response turns a story's tone positive", qualifier=True)
 
     @classmethod
     def pre_reform(cls, params) -> Levers:
@@ -101,6 +109,8 @@ class Levers:
             clinic_price_gain=0.0,
             uninsured_share=cost.uninsured_share,
             overtest_decoupling=0.0,
+            markup_removed=np.zeros(3),
+            hospital_capacity_gain=np.zeros(3),
             pay_rise=0.0,
             communication_gain=0.0,
             literacy_gain=0.0,
@@ -142,6 +152,26 @@ def _at_least(a, b):
 
 def _at_most(a, b):
     return np.minimum(a, b) if isinstance(a, np.ndarray) else min(a, b)
+
+
+def blend(base: Levers, proposal: dict[str, Any], coverage: float) -> dict[str, Any]:
+    """A policy's proposal where it covers only a share ``coverage`` of the country, as the
+    expected lever over the country: ``base + coverage x (proposal - base)`` for every lever
+    that says how much the policy acts; switches hold wherever it acts; qualifiers unchanged.
+    (The model's hospitals are catchment units of a national average: a policy in force in 70 %
+    of the country is represented as acting at 70 % of its strength everywhere, not fully in 70 %
+    of the catchments; exact for levers that act linearly, an approximation otherwise.)"""
+    if coverage >= 1.0:
+        return proposal
+    fields = {f.name: f for f in dataclasses.fields(Levers)}
+    out = {}
+    for name, value in proposal.items():
+        before = getattr(base, name)
+        if fields[name].metadata["qualifier"] or isinstance(value, bool):
+            out[name] = value if coverage > 0 or fields[name].metadata["qualifier"] else before
+        else:
+            out[name] = before + coverage * (value - before)
+    return out
 
 
 def combine(base: Levers, proposals: Iterable[tuple[str, dict[str, Any]]]) -> Levers:
