@@ -1,41 +1,37 @@
-"""Validate the calibrated baseline against literature patterns not used in fitting.
+"""Validate the history on the reform years (2013 on): patterns never fitted.
 
-    python experiments/validate.py            # full: default scale, 10 seeds, 6 scenarios (~3 min on 2 cores)
-    python experiments/validate.py --cheap    # tiny scale, 2 seeds, 120 days (smoke test)
+    python experiments/validate.py --write-docs      # 8 posterior draws x 2 seeds, default scale
+    python experiments/validate.py --cheap           # tiny scale, the configured default, 2 seeds
 
-Writes --out/validation.csv and validation.md (copied to docs/validation.md with --write-docs).
+Reads (or runs, resumably) the history runs of experiments/history.py (--out/runs/full) and
+writes --out/validation.csv and validation.md (copied to docs/validation.md with --write-docs).
+Patterns and verdict rules: sim/analysis/validation.py.
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from sim.analysis.validation import markdown, validate
-from sim.runs.sweep import check_run_overrides, in_range
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cheap", action="store_true")
-    ap.add_argument("--seeds", type=in_range(int, 2), default=10)
-    ap.add_argument("--scale", default="default")
-    ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--jobs", type=in_range(int, 1, also=(-1,)), default=2)
-    ap.add_argument("--out", type=Path, default=Path("outputs/validation"))
-    ap.add_argument("--write-docs", action="store_true")
-    args = ap.parse_args(argv)
-    if args.cheap:
-        args.seeds, args.scale, args.days = 2, "tiny", 120
-    base = [f"scale={args.scale}", f"days={args.days}"]
-    check_run_overrides(ap, base)
-    table = validate(range(args.seeds), base, args.jobs)
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("history_script", Path(__file__).with_name("history.py"))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    args = script.parse_args([*(argv or []), "--no-attribution"] if argv is not None else ["--no-attribution"])
     args.out.mkdir(parents=True, exist_ok=True)
+    runs = script.run_history(args)
+    table = validate(runs)
     table.to_csv(args.out / "validation.csv", index=False)
-    text = markdown(table, f"scale={args.scale}, days={args.days}, {args.seeds} seeds")
+    text = markdown(table, f"scale {args.scale}, {args.draws} posterior draws x {args.seeds} seeds")
     (args.out / "validation.md").write_text(text)
     if args.write_docs:
-        Path("docs/validation.md").write_text(text)
+        (ROOT / "docs" / "validation.md").write_text(text)
     print(text)
 
 

@@ -243,11 +243,15 @@ def test_court_after_mediation_counts_only_ended_mediations():
 
 
 def test_validation_script_minimal(tmp_path):
-    _script("validate").main(["--seeds", "2", "--scale", "tiny", "--days", "60", "--jobs", "1", "--out", str(tmp_path)])
+    """The whole history (2006-2019) once at the tiny scale, every pattern with a verdict."""
+    from sim.analysis.validation import PATTERNS
+
+    _script("validate").main(["--cheap", "--seeds", "1", "--jobs", "1", "--out", str(tmp_path)])
     table = pd.read_csv(tmp_path / "validation.csv")
-    assert {"pattern", "source value", "model mean", "verdict"} <= set(table.columns)
-    assert len(table) >= 8
+    assert {"pattern", "source value", "model mean", "verdict", "runs"} <= set(table.columns)
+    assert list(table["pattern"]) == [p.name for p in PATTERNS]
     assert set(table["verdict"]) <= {"agrees", "disagrees", "no data"}
+    assert "patterns agree" in (tmp_path / "validation.md").read_text()
 
 
 def test_sensitivity_script_minimal(tmp_path):
@@ -318,7 +322,8 @@ def test_ranking_stability_sees_a_flip_and_a_steady_ranking():
         ("sensitivity", ["--sobol-samples", "100"], "argument --sobol-samples: 100 is not a power of 2"),
         ("sensitivity", ["--trajectories", "x"], "argument --trajectories: 'x' is not an integer"),
         ("sensitivity", ["--scale", "huge"], "scale=huge: no such option; available: default, large, small, tiny"),
-        ("validate", ["--days", "0"], "days=0 is out of range: allowed [1, 36500]"),
+        ("validate", ["--seeds", "0"], "argument --seeds: 0 is out of range: allowed [1, inf]"),
+        ("history", ["--draws", "0"], "argument --draws: 0 is out of range: allowed [1, inf]"),
     ],
 )
 def test_analysis_scripts_reject_bad_options_before_any_run(script, argv, message, tmp_path, capsys):
