@@ -37,7 +37,7 @@ class ScaleConfig:
     patients_per_hospital: int = param(
         25_000,
         100,
-        None,
+        1000000,
         "residents per secondary/tertiary hospital: the model hospital is a catchment unit, see docs/ODD.md "
         "'Scaling' (hospitals = n_patients / this, rounded, at least one)",
     )
@@ -59,7 +59,7 @@ class ScaleConfig:
     )
     hospital_doctor_share: float = unit(0.5, "share of doctors working in secondary/tertiary hospitals")
     patients_per_media_outlet: int = param(
-        25_000, 100, None, "residents per media area, each with one local outlet (at least 2)"
+        25_000, 100, 10000000, "residents per media area, each with one local outlet (at least 2)"
     )
     mean_degree: int = param(10, 2, 200, "mean number of social contacts (even)")
     rewiring: float = unit(0.1, "Watts-Strogatz rewiring probability (small world)")
@@ -73,7 +73,7 @@ class PopulationParams:
     median_income_yuan: float = param(
         15_000,
         1,
-        None,
+        1000000,
         "median annual disposable income per resident (yuan)",
         "NBS 2010: urban 19,109, rural 5,919 yuan",
     )
@@ -91,55 +91,53 @@ class PopulationParams:
     initial_trust_primary: float = unit(
         0.35, "mean initial trust in primary clinics", "Duckett et al. 2016: primary distrusted"
     )
-    trust_concentration: float = param(8.0, 0.1, None, "beta concentration of initial trust")
+    trust_concentration: float = param(8.0, 0.1, 1000, "beta concentration of initial trust")
 
 
 @dataclass
 class IllnessParams:
     episodes_per_person_year: float = param(
         4.3,
-        0,
+        0.1,
         50,
         "care-seeking illness episodes per resident per year",
         "China 2010: 5.8e9 visits / 1.34e9 residents, minus repeat visits",
     )
-    severity_a: float = param(1.2, 0.01, None, "beta(a, b) severity of an episode: a")
-    severity_b: float = param(4.0, 0.01, None, "beta(a, b) severity of an episode: b")
+    severity_a: float = param(1.2, 0.01, 100, "beta(a, b) severity of an episode: a")
+    severity_b: float = param(4.0, 0.01, 100, "beta(a, b) severity of an episode: b")
 
 
 @dataclass
 class CareParams:
-    consults_per_doctor_day_primary: float = param(12, 0.1, None, "outpatient capacity per doctor-day, clinic")
-    consults_per_doctor_day_hospital: float = param(10, 0.1, None, "outpatient capacity per doctor-day, hospital")
+    consults_per_doctor_day_primary: float = param(12, 0.1, 500, "outpatient capacity per doctor-day, clinic")
+    consults_per_doctor_day_hospital: float = param(10, 0.1, 500, "outpatient capacity per doctor-day, hospital")
     capability_primary: float = unit(0.35, "highest severity a clinic treats well")
     capability_secondary: float = unit(0.65, "highest severity a secondary hospital treats well")
     capability_tertiary: float = unit(1.0, "highest severity a tertiary hospital treats well")
-    fit_penalty: float = param(2.0, 0, None, "loss of quality per unit of severity above capability")
+    fit_penalty: float = param(2.0, 0, 20, "loss of quality per unit of severity above capability")
     irreducible_risk: float = unit(0.1, "failure probability at severity 1 under perfect care (medicine's risk)")
     burnout_quality_loss: float = unit(0.15, "quality lost at full burnout")
     rush_quality_loss: float = unit(0.15, "quality lost when consultation time is cut to zero")
-    choice_trust_weight: float = param(3.0, 0, None, "tier choice: weight of trust in the tier")
-    choice_severity_weight: float = param(3.0, 0, None, "tier choice: pull of severity towards higher tiers")
-    choice_price_weight: float = param(1.0, 0, None, "tier choice: weight of log price burden")
-    choice_wait_weight: float = param(0.5, 0, None, "tier choice: weight of log(1 + wait days) as residents hear of it")
-    wait_memory_days: float = param(30, 1, None, "how long residents remember a facility's waits")
-    prestige_secondary: float = param(0.0, None, None, "tier choice: reputation premium, secondary")
-    prestige_tertiary: float = param(
-        0.3, None, None, "tier choice: reputation premium, tertiary (big-city concentration)"
-    )
+    choice_trust_weight: float = param(3.0, 0, 50, "tier choice: weight of trust in the tier")
+    choice_severity_weight: float = param(3.0, 0, 50, "tier choice: pull of severity towards higher tiers")
+    choice_price_weight: float = param(1.0, 0, 50, "tier choice: weight of log price burden")
+    choice_wait_weight: float = param(0.5, 0, 50, "tier choice: weight of log(1 + wait days) as residents hear of it")
+    wait_memory_days: float = param(30, 1, 3650, "how long residents remember a facility's waits")
+    prestige_secondary: float = param(0.0, -10, 10, "tier choice: reputation premium, secondary")
+    prestige_tertiary: float = param(0.3, -10, 10, "tier choice: reputation premium, tertiary (big-city concentration)")
     referral_probability: float = unit(
         0.5, "chance a clinic doctor refers a case beyond its capability (else delayed referral)"
     )
-    referral_delay_days: float = param(3.0, 0, None, "days lost by a referral")
+    referral_delay_days: float = param(3.0, 0, 365, "days lost by a referral")
     delay_harm_per_day: float = param(0.01, 0, 1, "severity added per day of delay for cases beyond capability")
 
 
 @dataclass
 class CostParams:
-    base_cost_primary_yuan: float = param(120, 0, None, "cost of a mild episode at a clinic (yuan)")
-    base_cost_secondary_yuan: float = param(700, 0, None, "cost of a mild episode at a secondary hospital")
-    base_cost_tertiary_yuan: float = param(1_800, 0, None, "cost of a mild episode at a tertiary hospital")
-    severity_cost_factor: float = param(6.0, 0, None, "cost multiplier per unit severity")
+    base_cost_primary_yuan: float = param(120, 0, 1000000, "cost of a mild episode at a clinic (yuan)")
+    base_cost_secondary_yuan: float = param(700, 0, 1000000, "cost of a mild episode at a secondary hospital")
+    base_cost_tertiary_yuan: float = param(1_800, 0, 1000000, "cost of a mild episode at a tertiary hospital")
+    severity_cost_factor: float = param(6.0, 0, 100, "cost multiplier per unit severity")
     coverage_primary: float = unit(0.5, "insurance reimbursement share at clinics before reform")
     coverage_secondary: float = unit(0.45, "reimbursement share at secondary hospitals before reform")
     coverage_tertiary: float = unit(
@@ -151,8 +149,8 @@ class CostParams:
     financial_pressure: float = unit(
         0.7, "share of hospital revenue that must come from tests and drugs (self-financing)"
     )
-    overtest_rate: float = param(0.8, 0, None, "extra cost share from over-testing at full pressure and propensity")
-    defensive_cost: float = param(0.5, 0, None, "extra cost share from defensive medicine at full fear")
+    overtest_rate: float = param(0.8, 0, 10, "extra cost share from over-testing at full pressure and propensity")
+    defensive_cost: float = param(0.5, 0, 10, "extra cost share from defensive medicine at full fear")
     drug_markup_pressure_share: float = unit(
         0.5,
         "share of the tests-and-drugs revenue pressure that is the 15 % drug markup (zero-markup policy)",
@@ -176,16 +174,14 @@ class CostParams:
 class SatisfactionParams:
     literacy_expectation_cut: float = unit(0.5, "share of excess expectation removed by full literacy")
     paid_expectation_gain: float = param(
-        0.15, 0, None, "expectation added per unit log cost burden ('I paid, so cure me')"
+        0.15, 0, 5, "expectation added per unit log cost burden ('I paid, so cure me')"
     )
     explanation_expectation_cut: float = unit(0.35, "expectation removed by a doctor who fully explains risk")
-    outcome_weight: float = param(6.0, 0, None, "satisfaction slope in outcome minus expectation")
-    wait_weight: float = param(0.08, 0, None, "satisfaction lost per day of wait")
-    cost_weight: float = param(0.5, 0, None, "satisfaction lost per unit log cost burden")
-    overtest_weight: float = param(
-        1.0, 0, None, "satisfaction lost per unit over-testing share (perceived profiteering)"
-    )
-    baseline: float = param(1.5, None, None, "satisfaction log-odds when outcome meets expectation")
+    outcome_weight: float = param(6.0, 0, 50, "satisfaction slope in outcome minus expectation")
+    wait_weight: float = param(0.08, 0, 5, "satisfaction lost per day of wait")
+    cost_weight: float = param(0.5, 0, 20, "satisfaction lost per unit log cost burden")
+    overtest_weight: float = param(1.0, 0, 20, "satisfaction lost per unit over-testing share (perceived profiteering)")
+    baseline: float = param(1.5, -20, 20, "satisfaction log-odds when outcome meets expectation")
     expectation_income_elasticity: float = param(
         0.0,
         0,
@@ -199,7 +195,7 @@ class SatisfactionParams:
 class TrustParams:
     own_experience_rate: float = unit(0.25, "weight of one's own visit in trust")
     negativity_bias: float = param(
-        2.0, 1, None, "how much more a bad experience moves trust than a good one", "Giardini & Vilone, JASSS 2021"
+        2.0, 1, 20, "how much more a bad experience moves trust than a good one", "Giardini & Vilone, JASSS 2021"
     )
     word_of_mouth_rate: float = unit(0.15, "weight of a contact's experience told today")
     clinic_spillover: float = unit(0.5, "share of a clinic visit's effect that also moves trust in doctors")
@@ -212,37 +208,37 @@ class TrustParams:
     confidence_bound: float = unit(
         0.6, "contacts whose trust differs by more than this are ignored (bounded confidence)", "Deffuant et al. 2000"
     )
-    system_memory_days: float = param(180, 1, None, "memory of dispute outcomes in the dispute system's legitimacy")
+    system_memory_days: float = param(180, 1, 36500, "memory of dispute outcomes in the dispute system's legitimacy")
     initial_system_legitimacy: float = unit(0.3, "legitimacy of the dispute-resolution system before reform")
-    system_prior_cases: float = param(30, 0.1, None, "weight of that prior, in dispute closures")
+    system_prior_cases: float = param(30, 0.1, 100000, "weight of that prior, in dispute closures")
 
 
 @dataclass
 class DisputeParams:
-    base_log_odds: float = param(-10.4, None, None, "dispute log-odds of a satisfied, trusting patient")
-    harm_weight: float = param(4.5, 0, None, "log-odds per unit harm")
-    dissatisfaction_weight: float = param(3.5, 0, None, "log-odds per unit dissatisfaction")
-    distrust_weight: float = param(2.0, 0, None, "log-odds per unit distrust in doctors")
-    burden_weight: float = param(0.4, 0, None, "log-odds per unit log cost burden")
+    base_log_odds: float = param(-10.4, -30, 10, "dispute log-odds of a satisfied, trusting patient")
+    harm_weight: float = param(4.5, 0, 50, "log-odds per unit harm")
+    dissatisfaction_weight: float = param(3.5, 0, 50, "log-odds per unit dissatisfaction")
+    distrust_weight: float = param(2.0, 0, 50, "log-odds per unit distrust in doctors")
+    burden_weight: float = param(0.4, 0, 50, "log-odds per unit log cost burden")
     negotiation_share: float = unit(0.7, "share of new disputes first taken to the hospital")
     litigation_share: float = unit(0.1, "share of new disputes taken straight to court")
-    negotiation_days: float = param(20, 1, None, "mean duration of a negotiation (days)")
+    negotiation_days: float = param(20, 1, 3650, "mean duration of a negotiation (days)")
     negotiation_success: float = unit(0.45, "chance a negotiation ends in agreement")
     transparency_negotiation_gain: float = unit(0.3, "extra agreement chance where the hospital is transparent")
     escalate_to_court: float = unit(0.2, "chance a failed negotiation goes to court")
-    litigation_days: float = param(365, 1, None, "mean duration of a lawsuit (days)")
+    litigation_days: float = param(365, 1, 3650, "mean duration of a lawsuit (days)")
     litigation_success: float = unit(0.55, "chance the court awards compensation")
     compensation_median_yuan: float = param(
-        45_000, 0, None, "median compensation at harm 0.25 (yuan)", "sources: mean 108,100 yuan, max 3,000,000 yuan"
+        45_000, 0, 10000000, "median compensation at harm 0.25 (yuan)", "sources: mean 108,100 yuan, max 3,000,000 yuan"
     )
     compensation_sigma: float = param(1.3, 0, 5, "log-sd of compensation (heavy tail)")
     court_award_factor: float = param(
-        2.0, 0, None, "court awards relative to negotiated payouts", "BMC HSR 2024: median 134,900"
+        2.0, 0, 100, "court awards relative to negotiated payouts", "BMC HSR 2024: median 134,900"
     )
     mediation_award_factor: float = param(
-        1.0, 0, None, "mediated payouts relative to negotiated ones", "Guangdong 2013-15: mean 60,200"
+        1.0, 0, 100, "mediated payouts relative to negotiated ones", "Guangdong 2013-15: mean 60,200"
     )
-    unresolved_give_up_days: float = param(240, 1, None, "mean days before an unresolved grievant gives up")
+    unresolved_give_up_days: float = param(240, 1, 36500, "mean days before an unresolved grievant gives up")
     litigation_harm_weight: float = param(
         2.0,
         0,
@@ -256,8 +252,8 @@ class DisputeParams:
 class ViolenceParams:
     threshold: float = unit(0.3, "Epstein threshold T: act when grievance - net risk > T", "Epstein 2002")
     daily_action_probability: float = unit(0.0006, "daily chance an over-threshold grievant acts")
-    money_weight: float = param(0.15, 0, None, "hardship per unit log financial loss relative to income")
-    time_weight: float = param(0.6, 0, None, "hardship per year unresolved")
+    money_weight: float = param(0.15, 0, 10, "hardship per unit log financial loss relative to income")
+    time_weight: float = param(0.6, 0, 10, "hardship per year unresolved")
     hardship_decay: float = unit(0.02, "daily decay of hardship outside an open dispute")
     doctor_trust_weight: float = unit(0.5, "weight of trust in doctors in legitimacy (rest: dispute system)")
     punishment_probability: float = unit(0.15, "chance violence is punished before reform")
@@ -278,10 +274,10 @@ class WorkforceParams:
     violence_burnout_shock: float = unit(0.05, "burnout added to every doctor of a hospital by violence there")
     defensive_shock: float = unit(0.15, "defensive-medicine fear added to a hospital by violence there")
     defensive_decay: float = unit(0.005, "daily decay of defensive fear")
-    injury_days: float = param(30, 0, None, "days an injured doctor is off work")
+    injury_days: float = param(30, 0, 3650, "days an injured doctor is off work")
     attrition_base: float = unit(0.00015, "daily quit probability of a doctor without burnout")
     attrition_burnout: float = unit(0.001, "extra daily quit probability at full burnout")
-    hiring_days: float = param(120, 1, None, "mean days to replace a doctor who left")
+    hiring_days: float = param(120, 1, 3650, "mean days to replace a doctor who left")
 
 
 @dataclass
@@ -294,11 +290,11 @@ class MediaParams:
     ostrich_amplification: float = param(
         1.5,
         1,
-        None,
+        10,
         "tone multiplier when the hospital hides (ostrich policy)",
         "crisis-PR deck: hiding grew the crisis",
     )
-    positive_story_rate: float = param(0.0, 0, None, "positive stories per outlet per day before reform")
+    positive_story_rate: float = param(0.0, 0, 10, "positive stories per outlet per day before reform")
     primary_share: float = unit(
         0.5,
         "share of a story's effect on trust in doctors that also moves trust in primary clinics",

@@ -7,6 +7,8 @@ simulated time, as in the source documents' per-hospital figures.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.engine.institutions import LITIGATION, MEDIATION
@@ -68,7 +70,7 @@ def summarise(model, wall_seconds: float = float("nan")) -> dict:
     doctor_years = world.doctors.n * years
     trust = world.patients.trust
     episodes = max(tot["visits"] - tot["referrals"], 1.0)
-    return {
+    summary = {
         "disputes_per_hospital_year": float(fa.disputes[hospital].sum() * per_hospital_year),
         "violent_incidents_per_hospital_year": float(
             (fa.disturbances[hospital].sum() + fa.assaults[hospital].sum()) * per_hospital_year
@@ -117,6 +119,8 @@ def summarise(model, wall_seconds: float = float("nan")) -> dict:
         "wall_seconds": wall_seconds,
         **yearly(model),
     }
+    # strict JSON: a figure that is undefined (no episode, no payout, no time measured) is null
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in summary.items()}
 
 
 #: Statistics of each calendar year of a dated run (``<key>_<year>`` in the summary).

@@ -46,9 +46,12 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
 
 
 def write_json(path: Path, data: dict) -> Path:
+    """Strict JSON (a NaN or infinity is an error here, not an invalid file: a summary reports a
+    missing value as null, ``sim.engine.metrics.summarise``)."""
+
     def write(tmp):
         with open(tmp, "w") as fh:
-            json.dump(data, fh, indent=2, sort_keys=False, allow_nan=True)
+            json.dump(data, fh, indent=2, sort_keys=False, allow_nan=False)
             fh.write("\n")
 
     return _atomic(path, write)
