@@ -111,7 +111,17 @@ def test_every_step_of_the_day_is_a_mechanism():
 
     schedule = day_schedule(compose(["scale=tiny"]), Streams(0))
     assert all(isinstance(m, Mechanism) for m in schedule.values())
-    assert list(schedule) == ["illness", "care", "workforce", "trust", "disputes", "mediation", "violence", "media"]
+    assert list(schedule) == [
+        "illness",
+        "care",
+        "workforce",
+        "trust",
+        "disputes",
+        "mediation",
+        "violence",
+        "media",
+        "accounting",
+    ]
 
 
 def test_the_order_of_policies_does_not_matter_for_a_run(tmp_path):
