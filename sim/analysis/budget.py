@@ -58,3 +58,11 @@ def pareto_front(cost: np.ndarray, harm: np.ndarray) -> np.ndarray:
         if (no_worse & better).any() or duplicate.any():
             keep[i] = False
     return keep
+
+
+def cheapest_reaching(table: pd.DataFrame, effect: str, share: float, k: int = 3) -> pd.DataFrame:
+    """The ``k`` cheapest rows of an arm table (``sim.analysis.economics.arm_table``) whose mean
+    share of ``effect`` averted is at least ``share`` (e.g. 0.5: violence halved), cheapest first;
+    rows without a cost are left out."""
+    reach = table[(table[f"averted_{effect}_share"] >= share) & np.isfinite(table["net_cost"])]
+    return reach.sort_values("net_cost").head(k)
