@@ -101,7 +101,10 @@ def test_subsets_and_design():
     small = subsets(2)
     assert len(small) == 1 + n + n * (n - 1) // 2 + sum(len(p) > 2 for p in PACKAGES.values()) + 1
     assert small[0] == () and small[-1] == tuple(POLICY_NAMES)
-    assert design([(), tuple(POLICY_NAMES[:2])])["policies"].tolist() == ["[]", f"[{POLICY_NAMES[0]},{POLICY_NAMES[1]}]"]
+    assert design([(), tuple(POLICY_NAMES[:2])])["policies"].tolist() == [
+        "[]",
+        f"[{POLICY_NAMES[0]},{POLICY_NAMES[1]}]",
+    ]
 
 
 def test_pareto_front_and_cheapest_points_reaching_a_target():

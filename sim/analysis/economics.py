@@ -28,7 +28,9 @@ Perspectives (all costs per hospital-year, ``sim.mechanisms.accounting.cost_summ
   extra claims that changed care brings);
 - ``health_system``: every payer: the programmes' resources, all spending on care (insurance and
   patients), compensation paid to patients, and replacing doctors who quit; transfers
-  (reimbursement, subsidies) cancel.
+  (reimbursement, subsidies) cancel;
+- ``budget``: what the policies themselves spend (programmes, extra reimbursement, subsidies),
+  without the savings or extra claims that changed care brings: the budget a ministry allocates.
 
 An arm with a policy without a cost model has no cost (NaN): it is listed and left out of the
 frontier.
@@ -39,6 +41,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +59,7 @@ EFFECTS: dict[str, tuple[str, str]] = {
 PERSPECTIVES: dict[str, str] = {
     "public": "public_cost_per_hospital_year",
     "health_system": "health_system_cost_per_hospital_year",
+    "budget": "policy_cost_per_hospital_year",
 }
 #: The stated willingness to pay, yuan per unit averted (an assumption, not an estimate: for a
 #: violent incident about ten times the sources' mean compensation per dispute, 108,100 yuan).
@@ -191,7 +195,7 @@ def frontier_table(
     table["on_frontier_share"] = on / len(cost_boot)
     frontier = list(table.index[table["status"] == "ND"])
     low, high = pd.Series(np.nan, index=table.index), pd.Series(np.nan, index=table.index)
-    for prev, cur in zip(frontier, frontier[1:], strict=False):
+    for prev, cur in pairwise(frontier):
         dc = cost_boot[cur] - cost_boot[prev]
         de = eff_boot[cur] - eff_boot[prev]
         if (de > 0).all():
@@ -255,11 +259,15 @@ def cost_effectiveness(
     wtp: dict[str, float] | None = None,
     n_boot: int = 2000,
     seed: int = 0,
+    min_pairs: int = 2,
 ) -> dict[str, pd.DataFrame]:
     """Every table of the analysis: ``arms``, ``frontier_<effect>``, ``nmb_<effect>``,
     ``ceac_<effect>`` (grid of willingness to pay from 0 to 10x the stated one)."""
     wtp = {**WTP, **(wtp or {})}
     pairs = paired(results, perspective, draw_column=draw_column)
+    # an arm with a single pair has no interval: left out (e.g. an interrupted sweep's last arm)
+    counts = pairs.groupby("arm")[_unit(pairs, draw_column)].nunique()
+    pairs = pairs[pairs["arm"].isin(counts.index[counts >= min_pairs])]
     out = {"pairs": pairs, "arms": arm_table(pairs, draw_column=draw_column, n_boot=n_boot, seed=seed)}
     for e in EFFECTS:
         out[f"frontier_{e}"] = frontier_table(pairs, e, draw_column, n_boot=n_boot, seed=seed)
