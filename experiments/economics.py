@@ -134,7 +134,11 @@ def front_plot(budget: pd.DataFrame, path: Path) -> list[Path]:
 def gather(dirs) -> pd.DataFrame:
     """The collected runs of one or more sweeps (pairs form within the same context and code)."""
     frames = [collect(d, series=False)[0] for d in dirs]
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    results = pd.concat(frames, ignore_index=True)
+    done = results[results["status"] == "completed"]
+    # the same arm and seed run in two sweeps (e.g. the baseline of each): the first is kept
+    keys = [c for c in ("arm", "seed", "context", "code") if c in done]
+    return done.drop_duplicates(subset=keys, keep="first").reset_index(drop=True)
 
 
 def budget_table(results: pd.DataFrame, perspective: str, n_boot: int) -> pd.DataFrame:

@@ -185,3 +185,22 @@ def test_registry_policies_without_a_cost_model_are_listed():
         warnings.warn(f"policies without a cost model (their cost is reported as NaN): {uncosted}", stacklevel=1)
     assert SHARED not in POLICIES
     assert {f.name for f in dataclasses.fields(PricesConfig)} == {SHARED, *(n for n in POLICIES if n not in uncosted)}
+
+
+def test_repricing_from_the_exposures_equals_running_at_the_other_price():
+    """Prices enter costs linearly per item, so the summary's exposure to a price gives the cost at
+    another price exactly, without running again (sim.analysis.sensitivity.reprice)."""
+    import pandas as pd
+
+    from sim.analysis.sensitivity import PRICES, reprice
+
+    key = "prices.shared.doctor_salary_yuan_per_year"
+    assert key in {p.key for p in PRICES}
+    overrides = ["scale=tiny", "days=45", ALL]
+    base = run(compose(overrides)).summary
+    dear = run(compose([*overrides, f"{key}=90000"])).summary
+    repriced = reprice(pd.DataFrame([base]), key, 90_000.0, "public").iloc[0]
+    assert repriced["public_cost_per_hospital_year"] == pytest.approx(dear["public_cost_per_hospital_year"], rel=1e-12)
+    assert repriced["policy_cost_per_hospital_year"] == pytest.approx(dear["policy_cost_per_hospital_year"], rel=1e-12)
+    hs = reprice(pd.DataFrame([base]), key, 90_000.0, "health_system").iloc[0]
+    assert hs["health_system_cost_per_hospital_year"] == pytest.approx(dear["health_system_cost_per_hospital_year"])
