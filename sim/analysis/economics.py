@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -122,7 +123,8 @@ def replicates(
     units = wide.index.to_numpy()
     idx = bootstrap_indices(len(units), n_boot, seed)
     values = wide.to_numpy(float)
-    with np.errstate(invalid="ignore"):
+    with warnings.catch_warnings():  # an arm without a cost (NaN) has no mean: left NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
         boot = np.stack([np.nanmean(values[i], axis=0) for i in idx])
     return wide.mean(), pd.DataFrame(boot, columns=wide.columns)
 
