@@ -164,7 +164,47 @@ def _pct(row, effect):
     )
 
 
-def docs_text(tables, budget, halving, args, described) -> str:
+def findings(tables, budget, halving, prices_table, results, args) -> list[str]:
+    """Findings computed from the tables, so that they stay true when the analysis is rerun."""
+    lines = ["## Findings", ""]
+    for effect in ec.EFFECTS:
+        t = tables[f"frontier_{effect}"]
+        nd = [f"{a} ({t.loc[a, 'on_frontier_share']:.0%} of replicates)" for a in t.index[t["status"] == "ND"]]
+        lines.append(f"- Frontier for {ec.EFFECTS[effect][1]}: {', '.join(nd)}.")
+    if len(halving):
+        cheapest = "; ".join(
+            f"{a}: budget {ec._interval(r['net_cost'], r['net_cost_low'], r['net_cost_high'])} yuan, violence "
+            f"{_pct(r, 'violence')} averted"
+            for a, r in halving.iterrows()
+        )
+        lines.append(f"- The three cheapest points of the budget front that halve violence: {cheapest}.")
+    else:
+        lines.append("- No combination on the budget front halves violence.")
+    moved = prices_table[~prices_table["same_first"]]
+    lines.append(
+        f"- Prices: with each of the {prices_table['price'].nunique()} unit prices at either end of its plausible "
+        f"range (the others at their defaults), the arm with the highest net monetary benefit for violence "
+        + ("stays the same" if moved.empty else f"changes for {', '.join(sorted(set(moved['price'])))}")
+        + f"; Spearman's rho of the ranking {prices_table['spearman_rho'].min():.2f} to "
+        f"{prices_table['spearman_rho'].max():.2f} (sim.analysis.sensitivity.price_ranking)."
+    )
+    base = results[results["arm"] == "baseline"]
+    per_resident = (base["care_spending_per_hospital_year"] / base["n_patients"] * base["n_hospitals"]).mean()
+    lines += [
+        f"- Caveat: the baseline spends {per_resident:,.0f} yuan on care per resident and year, several times",
+        "  China's total health expenditure per person in the early 2010s (about 2,000 yuan; recalled, not",
+        "  re-checked offline): the episode costs of `params.cost` were never calibrated to spending. Every",
+        "  cost computed from episodes (extra reimbursement, revenue replaced, the care a policy saves or adds)",
+        "  is overstated in proportion; programme costs (salaries, guards, campaigns, fees) are not. In the",
+        "  public and health-system perspectives the care that policies move (tiered care and family doctors",
+        "  send episodes to cheaper clinics, less violence means less defensive medicine) outweighs what the",
+        "  programmes cost, so several arms save money; the budget perspective leaves those savings out.",
+        "",
+    ]
+    return lines
+
+
+def docs_text(tables, budget, halving, args, described, extra=()) -> str:
     lines = [
         "# Economics: what each policy costs and what it buys",
         "",
@@ -186,6 +226,7 @@ def docs_text(tables, budget, halving, args, described) -> str:
         + ", ".join(f"{v:,.0f} yuan per {ec.EFFECTS[k][1][:-1]} averted" for k, v in ec.WTP.items())
         + ".",
         "",
+        *extra,
         "## How the costs are computed",
         "",
         "Each policy module declares its unit prices (`Prices`) and its spending rule (`spending`): quantities",
@@ -227,8 +268,14 @@ def docs_text(tables, budget, halving, args, described) -> str:
         "",
         "## Budgets",
         "",
-        f"{len(budget)} combinations (every subset of at most {args.max_size} policies, the packages and all",
-        "policies). The budget (what the policies spend per hospital-year: programmes, extra reimbursement,",
+        f"{len(budget)} combinations run: "
+        + ", ".join(
+            f"{n} of {size} {'policy' if size == 1 else 'policies'}"
+            for size, n in budget["size"].value_counts().sort_index().items()
+        )
+        + f" (the design: every subset of at most {args.max_size} policies, the packages and all policies; "
+        "the seeds per combination are in budget.csv, column n).",
+        "The budget (what the policies spend per hospital-year: programmes, extra reimbursement,",
         "subsidies) against the share of violence and of disputes averted; the line is the Pareto front (no",
         "other combination spends less and averts more); blue: single policies, orange: packages.",
         "",
@@ -276,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_run:
         launch("quick_comparison", args.overrides, comparison_dirs[0], check=False)
     results = gather(comparison_dirs)
+    # the comparison's arms only (sweeps given by --comparison-dir may hold other combinations)
+    arms = {"baseline", *POLICY_NAMES, *("+".join(p) for p in PACKAGES.values()), "all_policies"}
+    results = results[results["arm"].isin(arms)].reset_index(drop=True)
     tables = ec.cost_effectiveness(results, args.perspective, n_boot=args.boot)
     for name, table in tables.items():
         table.to_csv(args.out / f"{name}.csv")
@@ -300,9 +350,14 @@ def main(argv: list[str] | None = None) -> int:
     halving = cheapest_reaching(front, "violence", 0.5, k=3)
     halving.to_csv(args.out / "halving.csv")
     files += front_plot(budget, args.out / "budget")
+    from sim.analysis.sensitivity import price_ranking
+
+    prices_table = price_ranking(results, "violence", args.perspective)
+    prices_table.to_csv(args.out / "price_ranking.csv")
     n_runs = len(results) + len(budget_results)
     described = f"{n_runs} runs, {(time.perf_counter() - started) / 60:.0f} min on this machine"
-    text = docs_text(tables, budget, halving, args, described)
+    notes = findings(tables, budget, halving, prices_table, results, args)
+    text = docs_text(tables, budget, halving, args, described, notes)
     (args.out / "economics.md").write_text(text)
     print(text)
     if args.write_docs:
