@@ -50,11 +50,11 @@ import pandas as pd
 
 from sim.analysis.stats import bootstrap_indices
 
-#: Effects, as the summary key they avert: short name -> (key, label).
-EFFECTS: dict[str, tuple[str, str]] = {
-    "violence": ("violent_incidents_per_hospital_year", "violent incidents"),
-    "disputes": ("disputes_per_hospital_year", "disputes"),
-    "injuries": ("doctors_injured_per_hospital_year", "doctors injured"),
+#: Effects, as the summary key they avert: short name -> (key, label, label of one).
+EFFECTS: dict[str, tuple[str, str, str]] = {
+    "violence": ("violent_incidents_per_hospital_year", "violent incidents", "violent incident"),
+    "disputes": ("disputes_per_hospital_year", "disputes", "dispute"),
+    "injuries": ("doctors_injured_per_hospital_year", "doctors injured", "injured doctor"),
 }
 #: Perspectives: name -> the summary key of the cost.
 PERSPECTIVES: dict[str, str] = {
@@ -139,6 +139,7 @@ def arm_table(
 ) -> pd.DataFrame:
     """Per arm: net cost, each effect averted (and as a share of the baseline's), cost per unit
     averted (a ratio of means), each with its bootstrap interval; ``n`` pairs."""
+    warnings.simplefilter("ignore", RuntimeWarning)  # ratios of replicates with a zero denominator
     alpha = (1 - level) / 2
     cost_mean, cost_boot = replicates(pairs, "net_cost", draw_column, n_boot, seed)
     out = pd.DataFrame({"net_cost": cost_mean})
@@ -296,9 +297,9 @@ def _interval(mean, low, high, fmt=_money) -> str:
 
 
 def markdown_frontier(table: pd.DataFrame, arms: pd.DataFrame, effect: str) -> str:
-    label = EFFECTS[effect][1]
+    label, one = EFFECTS[effect][1:]
     lines = [
-        f"| arm | net cost (yuan/hospital-year) | {label} averted | status | ICER (yuan per {label[:-1]} averted) "
+        f"| arm | net cost (yuan/hospital-year) | {label} averted | status | ICER (yuan per {one} averted) "
         "| on frontier (share of replicates) |",
         "|---|---|---|---|---|---|",
     ]
