@@ -169,7 +169,8 @@ def test_a_policy_without_a_cost_model_costs_nan_never_zero():
         )
     )
     config = SimpleNamespace(
-        policies=SimpleNamespace(enabled=lambda: ["uncosted"]),
+        days=10,
+        policies=SimpleNamespace(enabled=lambda: ["uncosted"], uncosted=SimpleNamespace(start_day=0)),
         prices=SimpleNamespace(shared=SimpleNamespace(replacement_yuan_per_doctor=1.0)),
     )
     out = cost_summary(world, config, 1.0)

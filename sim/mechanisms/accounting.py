@@ -217,7 +217,9 @@ def cost_summary(world: World, config, per_hospital_year: float) -> dict:
     tot = world.ledger.totals
     out: dict[str, float | str] = {}
     by_kind = dict.fromkeys(KINDS, 0.0)
-    enabled = config.policies.enabled()
+    # the policies that take effect within the run (one starting after it never acts: its arm is the
+    # baseline, sim.runs.collect.arm_label, and so are its accounts)
+    enabled = [n for n in config.policies.enabled() if getattr(config.policies, n).start_day < config.days]
     costed = [n for n in enabled if getattr(config.prices, n, None) is not None]
     uncosted = [n for n in enabled if n not in costed]
     for name in costed:
