@@ -83,7 +83,7 @@ def markdown(runs: pd.DataFrame, table: pd.DataFrame | None, settings: str, figu
         "- Insurance: the national out-of-pocket share of health spending is mapped onto the model's",
         "  out-of-pocket share relative to 2006 (`sim.analysis.history.insurance_schedule`: enrolment from the",
         "  insured share, reimbursement solved from the model's coverage of the insured);",
-        "  `python -m sim.analysis.history insurance` prints the schedule the scenario holds.",
+        "  `python -m sim.analysis.history insurance-schedule` prints the schedule the scenario holds.",
         "- Incomes (NBS, +10.4 %/yr) and prices of care (~+6 %/yr, secondary sources) grow; expectations rise",
         "  with incomes (`satisfaction.expectation_income_elasticity`, calibrated).",
         "- Strengths without a source (the steps of legal deterrence, the pilots' gatekeeping) are stated as",

@@ -121,6 +121,7 @@ def test_every_step_of_the_day_is_a_mechanism():
         "mediation",
         "violence",
         "media",
+        "accounting",
     ]
 
 

@@ -120,7 +120,7 @@ def test_schedules_read_linear_ramps_and_steps():
 
 def test_the_scenario_holds_the_insurance_mapping(scenario):
     """The insurance schedule in the scenario file is the mapping of the national out-of-pocket
-    series (A1) from the model's 2006 share (regenerate: python -m sim.analysis.history insurance)."""
+    series (A1) from the model's 2006 share (regenerate: python -m sim.analysis.history insurance-schedule)."""
     cfg, _ = scenario
     text = (history.Path(__file__).parent.parent / "configs" / "scenario" / "china_2006_2019.yaml").read_text()
     model_2006 = float(re.search(r"model's out-of-pocket share of ([0-9.]+) in 2006", text).group(1))

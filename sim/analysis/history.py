@@ -242,7 +242,7 @@ def _observed(ax, key: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sim.analysis.history insurance``: the insurance schedule of the scenario, from
+    """``python -m sim.analysis.history insurance-schedule``: the insurance schedule of the scenario, from
     the configured model's out-of-pocket share in 2006 (a short run) and its uninsured share."""
     import argparse
 
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     from sim.runs.api import run
 
     parser = argparse.ArgumentParser(prog="python -m sim.analysis.history", description=main.__doc__)
-    parser.add_argument("what", choices=["insurance"])
+    parser.add_argument("what", choices=["insurance-schedule"])
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args(argv)
     # the 2006 share before any reform: the scenario with every reform starting after it ends

@@ -35,7 +35,7 @@ class Uncertain:
 #: Uncertain behavioural parameters and their plausible ranges (around the defaults). For the three
 #: calibrated ones (base_log_odds, daily_action_probability, satisfaction.baseline): their posterior's
 #: 5-95 % interval (docs/calibration.md), rounded outwards.
-UNCERTAIN: tuple[Uncertain, ...] = (
+BEHAVIOURAL: tuple[Uncertain, ...] = (
     Uncertain("params.disputes.base_log_odds", -12.0, -10.7),
     Uncertain("params.disputes.harm_weight", 3.0, 6.0),
     Uncertain("params.disputes.dissatisfaction_weight", 2.0, 5.0),
@@ -60,6 +60,29 @@ UNCERTAIN: tuple[Uncertain, ...] = (
     Uncertain("params.workforce.overload_burnout_rate", 0.01, 0.03),
     Uncertain("params.workforce.defensive_shock", 0.05, 0.25),
 )
+
+
+def _prices() -> tuple[Uncertain, ...]:
+    """Every unit price (``prices.<group>.<item>``) with its declared plausible range."""
+    import dataclasses
+
+    from sim.config.schema import PricesConfig
+
+    return tuple(
+        Uncertain(f"prices.{group.name}.{f.name}", *f.metadata["plausible"])
+        for group in dataclasses.fields(PricesConfig)
+        for f in dataclasses.fields(group.type)
+    )
+
+
+#: Unit prices and their plausible ranges (``sim.policies.costs.price``). Prices cannot move the
+#: behavioural outputs (accounting changes nothing: tests/test_costs.py), so Morris and Sobol screen
+#: the behavioural parameters only (running the model again at another price would give the same
+#: runs); how prices move the ranking of the policies by net monetary benefit is computed exactly
+#: from one set of runs by re-pricing (:func:`price_ranking`).
+PRICES: tuple[Uncertain, ...] = _prices()
+#: Everything uncertain: behaviour and prices.
+UNCERTAIN: tuple[Uncertain, ...] = BEHAVIOURAL + PRICES
 
 
 def problem(params: Sequence[Uncertain] = UNCERTAIN) -> dict:
@@ -100,10 +123,11 @@ def morris(
     base: Sequence[str] = (),
     launcher: Sequence[str] = LOCAL,
     sample_seed: int = 0,
-    params: Sequence[Uncertain] = UNCERTAIN,
+    params: Sequence[Uncertain] = BEHAVIOURAL,
     sweep_dir: Path | None = None,
 ) -> pd.DataFrame:
-    """Morris elementary effects: one row per (output, parameter) with mu*, mu*_conf, sigma."""
+    """Morris elementary effects: one row per (output, parameter) with mu*, mu*_conf, sigma (the
+    behavioural parameters by default: prices do not move these outputs, see :data:`PRICES`)."""
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
@@ -249,4 +273,73 @@ def ranking_stability(table: pd.DataFrame) -> pd.DataFrame:
                 "median_effect_se": float(se),
             }
         )
+    return pd.DataFrame(rows)
+
+
+def reprice(results: pd.DataFrame, price: str, value: float, perspective: str = "public") -> pd.DataFrame:
+    """``results`` (collected runs) with the cost of ``perspective`` as if ``price`` (a config key,
+    ``prices.<group>.<item>``) were ``value``: every spending item is proportional to each price it
+    names, so the cost moves by (value / configured - 1) x the run's exposure to that price
+    (``exposure_<public|health_system>.<price>`` in the summary). Exact for one price at a time."""
+    from sim.analysis.economics import PERSPECTIVES
+
+    default = _price_default(price)
+    column = f"exposure_{'health_system' if perspective == 'health_system' else 'public'}.{price}"
+    exposure = results[column].fillna(0.0) if column in results else 0.0
+    cost = PERSPECTIVES[perspective]
+    out = results.copy()
+    out[cost] = results[cost] + (value / default - 1.0) * exposure
+    if perspective == "public" and "policy_cost_per_hospital_year" in out:  # the budget moves alike
+        out["policy_cost_per_hospital_year"] = (
+            results["policy_cost_per_hospital_year"] + (value / default - 1.0) * exposure
+        )
+    return out
+
+
+def _price_default(price: str) -> float:
+    from sim.config.schema import PricesConfig
+
+    _, group, item = price.split(".")
+    return float(getattr(getattr(PricesConfig(), group), item))
+
+
+def price_ranking(
+    results: pd.DataFrame,
+    effect: str = "violence",
+    perspective: str = "public",
+    wtp: float | None = None,
+    prices: Sequence[Uncertain] = PRICES,
+) -> pd.DataFrame:
+    """The ranking of the arms by mean net monetary benefit (``sim.analysis.economics``) at the
+    configured prices and with each price at the low and at the high end of its plausible range:
+    the first arm, the top three, Spearman's rho against the configured ranking."""
+    from scipy.stats import spearmanr
+
+    from sim.analysis import economics as ec
+
+    wtp = ec.WTP[effect] if wtp is None else wtp
+
+    def ranking(frame):
+        pairs = ec.paired(frame, perspective, effects=(effect,))
+        nmb = (wtp * pairs[f"averted_{effect}"] - pairs["net_cost"]).groupby(pairs["arm"]).mean()
+        return nmb.sort_values(ascending=False)
+
+    reference = ranking(results)
+    rows = []
+    for p in prices:
+        for end, value in (("low", p.low), ("high", p.high)):
+            r = ranking(reprice(results, p.key, value, perspective))
+            common = reference.index.intersection(r.index)
+            rows.append(
+                {
+                    "price": p.key,
+                    "end": end,
+                    "value": value,
+                    "first": r.index[0],
+                    "same_first": r.index[0] == reference.index[0],
+                    "same_top3": set(r.index[:3]) == set(reference.index[:3]),
+                    "spearman_rho": float(spearmanr(reference[common], r[common]).statistic),
+                    "ranking_top3": ", ".join(r.index[:3]),
+                }
+            )
     return pd.DataFrame(rows)

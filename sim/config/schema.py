@@ -19,6 +19,7 @@ from typing import Any
 
 from sim.config.fields import UNIT, ConfigError, allowed_range, param, unit
 from sim.policies import POLICIES, POLICY_NAMES, comparison_arms
+from sim.policies.costs import SHARED, SharedPrices
 from sim.policies.schedule import Schedule, as_schedule, check_schedule, parse_date
 
 __all__ = ["POLICY_NAMES", "ConfigError", "SimConfig", "param", "parameter_table", "unit", "validate"]
@@ -109,8 +110,8 @@ class IllnessParams:
 
 @dataclass
 class CareParams:
-    consults_per_doctor_day_primary: float = param(12, 0.1, 500, "outpatient capacity per doctor-day, clinic")
-    consults_per_doctor_day_hospital: float = param(10, 0.1, 500, "outpatient capacity per doctor-day, hospital")
+    consults_per_doctor_day_primary: float = param(12, 0.1, 10_000, "outpatient capacity per doctor-day, clinic")
+    consults_per_doctor_day_hospital: float = param(10, 0.1, 10_000, "outpatient capacity per doctor-day, hospital")
     capability_primary: float = unit(0.35, "highest severity a clinic treats well")
     capability_secondary: float = unit(0.65, "highest severity a secondary hospital treats well")
     capability_tertiary: float = unit(1.0, "highest severity a tertiary hospital treats well")
@@ -332,6 +333,22 @@ PoliciesConfig = dataclasses.make_dataclass(
 )
 PoliciesConfig.__module__ = __name__  # pickled by reference (joblib, submitit)
 
+# Unit prices: ``prices.shared`` (used by several policies and by the system's own accounts)
+# and one field per policy of the registry that has a cost model (``sim.policies.costs``).
+# Prices never act on behaviour: they only turn the run's quantities into money.
+assert SHARED not in POLICIES, f"a policy may not be called {SHARED!r} (the shared prices)"
+PricesConfig = dataclasses.make_dataclass(
+    "PricesConfig",
+    [(SHARED, SharedPrices, field(default_factory=SharedPrices))]
+    + [
+        (name, policy.Prices, field(default_factory=policy.Prices))
+        for name, policy in POLICIES.items()
+        if policy.Prices
+    ],
+    namespace={"__doc__": "Unit prices: shared ones and each costed policy's (prices.<policy>.<item>)."},
+)
+PricesConfig.__module__ = __name__
+
 
 @dataclass
 class SimConfig:
@@ -355,6 +372,7 @@ class SimConfig:
     scale: ScaleConfig = field(default_factory=ScaleConfig)
     params: BehaviourParams = field(default_factory=BehaviourParams)
     policies: PoliciesConfig = field(default_factory=PoliciesConfig)
+    prices: PricesConfig = field(default_factory=PricesConfig)
 
     def __post_init__(self) -> None:
         validate(self)

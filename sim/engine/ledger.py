@@ -29,6 +29,7 @@ DAILY_COUNTS = (
     "out_of_pocket_yuan",
     "failures",
     "referrals",
+    "policy_spending_yuan",
 )
 
 

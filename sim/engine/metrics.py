@@ -14,6 +14,7 @@ import numpy as np
 from sim.engine.institutions import LITIGATION, MEDIATION
 from sim.engine.ledger import DAILY_COUNTS
 from sim.engine.state import PRIMARY
+from sim.mechanisms.accounting import cost_summary
 from sim.version import __version__
 
 
@@ -105,6 +106,8 @@ def summarise(model, wall_seconds: float = float("nan")) -> dict:
         "violence_after_complaint_share": (
             sum(v["after_complaint"] for v in violence_log) / n_violent if n_violent else 0.0
         ),
+        # money: policies' costs, the system's accounts, yuan per hospital-year (sim.mechanisms.accounting)
+        **cost_summary(world, cfg, per_hospital_year),
         "seed": cfg.seed,
         "policies": cfg.policies.enabled(),
         "scale": cfg.scale.name,

@@ -57,7 +57,7 @@ class TrustModel(mesa.Model):
         super().__init__(rng=self.streams.generator("mesa"))
         self.start_date = parse_date(config.start_date, "start_date") if config.start_date else None
         self.policies = PolicySet(config.policies, config.params, self.start_date)
-        self.mechanisms = day_schedule(config, self.streams)
+        self.mechanisms = day_schedule(config, self.streams, self.policies)
         self._change_days = self.policies.change_days()
         self.world: World | None = None
         self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)

@@ -12,12 +12,14 @@ its agent views in step with the state, and records the day.
 5. disputes: complaints filed, then the day's events of open disputes;
 6. mediation: queued cases handed to free mediators;
 7. violence: Epstein's rule for the aggrieved; victims, injuries, fear;
-8. media: the day's incidents covered, positive stories.
+8. media: the day's incidents covered, positive stories;
+9. accounting: what the policies in force spent today (bookkeeping only: changes nothing).
 """
 
 from __future__ import annotations
 
 from sim.engine.streams import Streams
+from sim.mechanisms.accounting import Accounting
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.care import Care
 from sim.mechanisms.disputes import Disputes
@@ -28,9 +30,18 @@ from sim.mechanisms.mediation import Mediation
 from sim.mechanisms.trust import Trust
 from sim.mechanisms.violence import Violence
 from sim.mechanisms.workforce import Workforce
+from sim.policies import PolicySet
 
 
-def day_schedule(config, streams: Streams) -> dict[str, Mechanism]:
+def policy_set(config) -> PolicySet:
+    """The run's policies on its calendar (``start_date``)."""
+    from sim.policies.schedule import parse_date
+
+    start = parse_date(config.start_date, "start_date") if config.start_date else None
+    return PolicySet(config.policies, config.params, start)
+
+
+def day_schedule(config, streams: Streams, policies: PolicySet | None = None) -> dict[str, Mechanism]:
     """The mechanisms of a run, by name, in the order of the day. Disputes hand cases to
     mediation and violence has consequences for the workforce: each gets the other's instance."""
     mediation = Mediation.from_config(config, streams)
@@ -45,5 +56,6 @@ def day_schedule(config, streams: Streams) -> dict[str, Mechanism]:
         mediation,
         Violence.from_config(config, streams, workforce=workforce),
         Media.from_config(config, streams),
+        Accounting.from_config(config, streams, policies=policies or policy_set(config)),
     )
     return {m.name: m for m in order}

@@ -68,6 +68,9 @@ class Policy:
     dose_levels: ClassVar[tuple[float, ...]]
     #: The levers :meth:`levers` proposes values for (declared, and checked by the tests).
     moves: ClassVar[tuple[str, ...]]
+    #: The unit prices of its cost model (a ``sim.policies.costs.PolicyPrices`` subclass), or
+    #: ``None``: a policy without a cost model (its spending is unknown, never taken as zero).
+    Prices: ClassVar[type | None] = None
 
     def __init__(self, params: PolicyParams | None = None):
         self.params = params if params is not None else self.Params(enabled=True)
@@ -89,6 +92,15 @@ class Policy:
         """The levers this policy moves, as ``{lever: proposed value}``, computed from the
         pre-reform levers ``base`` (never from another policy's proposals; arrays are copies)."""
         raise NotImplementedError
+
+    def spending(self, books) -> dict[str, Any]:
+        """What the policy spends today, ``{item: sim.policies.costs.Cost}``, computed from the day's
+        books (``sim.mechanisms.accounting.Books``, read only); only for a policy with :attr:`Prices`."""
+        raise NotImplementedError(f"policy {self.name!r} has no cost model")
+
+    @classmethod
+    def has_cost_model(cls) -> bool:
+        return cls.Prices is not None
 
     # ----- declared facts, read by the schema, the page, the plots and the experiments ---------
     @classmethod

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sim.config.fields import unit
 from sim.policies.base import Policy, PolicyParams
+from sim.policies.costs import PolicyPrices, price, programme
 
 
 @dataclass
@@ -23,6 +24,17 @@ class FamilyDoctorParams(PolicyParams):
     explanation_gain: float = unit(0.3, "extra explanation quality from continuity of care (a qualifier)")
 
 
+@dataclass
+class FamilyDoctorPrices(PolicyPrices):
+    contract_fee_yuan_per_resident_year: float = price(
+        120,
+        50,
+        300,
+        "signing fee paid for each contracted resident, yuan per resident-year",
+        "assumption; pilot cities' fees were of the order of 100-150 yuan (recalled, not re-checked offline)",
+    )
+
+
 class FamilyDoctor(Policy):
     name = "family_doctor"
     label = "Family doctors"
@@ -31,6 +43,7 @@ class FamilyDoctor(Policy):
     main_intensity = "enrolment"
     dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
     moves = ("family_enrolment", "family_first_contact", "family_trust_gain", "family_explanation_gain")
+    Prices = FamilyDoctorPrices
 
     def levers(self, base):
         p = self.params
@@ -39,4 +52,12 @@ class FamilyDoctor(Policy):
             "family_first_contact": p.first_contact,
             "family_trust_gain": p.trust_gain,
             "family_explanation_gain": p.explanation_gain,
+        }
+
+    def spending(self, books):
+        """The fee of every contracted resident (those whose contract draw is below ``enrolment``)."""
+        return {
+            "contract_fees": programme(
+                books.contracted(self.params.enrolment) * books.year, "contract_fee_yuan_per_resident_year"
+            )
         }

@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.config.fields import param
 from sim.policies.base import Policy, PolicyParams
+from sim.policies.costs import PolicyPrices, price, programme
 
 
 @dataclass
@@ -29,6 +30,18 @@ class HospitalExpansionParams(PolicyParams):
     )
 
 
+@dataclass
+class HospitalExpansionPrices(PolicyPrices):
+    running_cost_ratio: float = price(
+        2.0,
+        1.0,
+        4.0,
+        "running cost of a unit of hospital capacity (beds, equipment, staff other than doctors) per yuan of "
+        "the doctors' pay it takes (ratio)",
+        "assumption: personnel about a third of public hospitals' spending",
+    )
+
+
 class HospitalExpansion(Policy):
     name = "hospital_expansion"
     label = "Hospital expansion"
@@ -37,6 +50,19 @@ class HospitalExpansion(Policy):
     main_intensity = "tertiary_capacity_gain"
     dose_levels = (0.0, 0.25, 0.5, 1.0, 2.0)
     moves = ("hospital_capacity_gain",)
+    Prices = HospitalExpansionPrices
 
     def levers(self, base):
         return {"hospital_capacity_gain": np.array([0.0, 0.0, self.params.tertiary_capacity_gain])}
+
+    def spending(self, books):
+        """The extra capacity as doctors' pay and what runs with it: the tertiary doctors in post
+        times the capacity gain in force, a year's salary each, times the running-cost ratio."""
+        gain = float(books.levers.hospital_capacity_gain[2])
+        return {
+            "capacity": programme(
+                books.tertiary_doctors_in_post * gain * books.year,
+                "shared.doctor_salary_yuan_per_year",
+                "running_cost_ratio",
+            )
+        }

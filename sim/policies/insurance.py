@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sim.config.fields import unit
 from sim.policies.base import Policy, PolicyParams
+from sim.policies.costs import PolicyPrices, price, programme, reimbursement
 
 
 @dataclass
@@ -33,6 +34,13 @@ class InsuranceParams(PolicyParams):
     )
 
 
+@dataclass
+class InsurancePrices(PolicyPrices):
+    administration_share: float = price(
+        0.05, 0.02, 0.1, "administration cost of the insurer per yuan of extra reimbursement (ratio)"
+    )
+
+
 class Insurance(Policy):
     name = "insurance"
     label = "Insurance coverage"
@@ -41,10 +49,21 @@ class Insurance(Policy):
     main_intensity = "coverage_gain"
     dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
     moves = ("coverage", "uninsured_share")
+    Prices = InsurancePrices
 
     def levers(self, base):
         p = self.params
         return {
             "coverage": base.coverage + p.coverage_gain * (1 - base.coverage),
             "uninsured_share": base.uninsured_share * (1 - p.enrolment_gain),
+        }
+
+    def spending(self, books):
+        """Extra reimbursement, computed from each of the day's episodes: what insurance paid (cost
+        minus out of pocket) against what it would have paid for the same episode at the pre-reform
+        coverage and enrolment; and the insurer's administration of it."""
+        extra = books.extra_reimbursement(self.name)
+        return {
+            "extra_reimbursement": reimbursement(extra),
+            "administration": programme(extra, "administration_share"),
         }

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sim.config.fields import unit
 from sim.policies.base import Policy, PolicyParams
+from sim.policies.costs import PolicyPrices, price, programme
 
 
 @dataclass
@@ -27,6 +28,16 @@ class LegalDeterrenceParams(PolicyParams):
     )
 
 
+@dataclass
+class LegalDeterrencePrices(PolicyPrices):
+    enforcement_yuan_per_hospital_year: float = price(
+        50_000,
+        10_000,
+        200_000,
+        "special policing and judicial campaigns at punishment_gain 1, yuan per hospital-year",
+    )
+
+
 class LegalDeterrence(Policy):
     name = "legal_deterrence"
     label = "Legal deterrence"
@@ -35,7 +46,18 @@ class LegalDeterrence(Policy):
     main_intensity = "punishment_gain"
     dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
     moves = ("punishment_probability",)
+    Prices = LegalDeterrencePrices
 
     def levers(self, base):
         p = base.punishment_probability
         return {"punishment_probability": p + self.params.punishment_gain * (1 - p)}
+
+    def spending(self, books):
+        """The punishments above the pre-reform chance (the day's violent acts x the added chance of
+        punishment), each a prosecution; a campaign in proportion to ``punishment_gain``."""
+        return {
+            "prosecutions": programme(books.punishments_added(self.name), "shared.prosecution_yuan_per_case"),
+            "enforcement": programme(
+                books.hospitals * self.params.punishment_gain * books.year, "enforcement_yuan_per_hospital_year"
+            ),
+        }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sim.config.fields import param, unit
 from sim.policies.base import Policy, PolicyParams
+from sim.policies.costs import PolicyPrices, price, programme
 
 
 @dataclass
@@ -33,6 +34,23 @@ class MediationParams(PolicyParams):
     max_success: float = unit(0.85, "agreement rate of a fully impartial mediator (a qualifier)", "NHC 2018: over 85%")
 
 
+@dataclass
+class MediationPrices(PolicyPrices):
+    mediator_salary_yuan_per_year: float = price(
+        60_000, 40_000, 100_000, "employer's cost of one full-time professional mediator, yuan per year"
+    )
+    centre_overhead_yuan_per_year: float = price(
+        150_000,
+        50_000,
+        400_000,
+        "a centre's premises, administration and support staff, yuan per centre-year (one centre per 100,000 "
+        "residents)",
+    )
+    appraisal_yuan_per_case: float = price(
+        1_500, 500, 5_000, "medical experts' appraisal of a mediated case, yuan per case taken up"
+    )
+
+
 class Mediation(Policy):
     name = "mediation"
     label = "Mediation centres"
@@ -48,6 +66,7 @@ class Mediation(Policy):
         "mediation_days",
         "mediation_max_success",
     )
+    Prices = MediationPrices
 
     def levers(self, base):
         p = self.params
@@ -58,4 +77,13 @@ class Mediation(Policy):
             "mediator_impartiality": p.impartiality,
             "mediation_days": p.mean_duration_days,
             "mediation_max_success": p.max_success,
+        }
+
+    def spending(self, books):
+        """The mediators' salaries and the centres' overheads while the centres are open; an
+        expert appraisal for every case a mediator takes up (mediation is free to the parties)."""
+        return {
+            "mediator_salaries": programme(books.mediators * books.year, "mediator_salary_yuan_per_year"),
+            "centre_overheads": programme(books.centres * books.year, "centre_overhead_yuan_per_year"),
+            "expert_appraisals": programme(books.mediation_cases_started, "appraisal_yuan_per_case"),
         }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sim.config.fields import unit
 from sim.policies.base import Policy, PolicyParams
+from sim.policies.costs import PolicyPrices, price, programme, reimbursement
 
 
 @dataclass
@@ -32,6 +33,17 @@ class TieredCareParams(PolicyParams):
     )
 
 
+@dataclass
+class TieredCarePrices(PolicyPrices):
+    clinic_investment_yuan_per_clinic_year: float = price(
+        300_000,
+        100_000,
+        1_000_000,
+        "annualised investment in a clinic's equipment and premises at primary_investment 1 (capability raised "
+        "to a secondary hospital's), yuan per clinic-year",
+    )
+
+
 class TieredCare(Policy):
     name = "tiered_care"
     label = "Tiered care"
@@ -48,6 +60,7 @@ class TieredCare(Policy):
         "clinic_capacity_gain",
         "clinic_price_gain",
     )
+    Prices = TieredCarePrices
 
     def levers(self, base):
         p = self.params
@@ -61,4 +74,21 @@ class TieredCare(Policy):
             "clinic_quality_gain": p.primary_investment,
             "clinic_capacity_gain": p.primary_investment,  # staff and equipment: 1 doubles capacity
             "clinic_price_gain": p.price_differential,
+        }
+
+    def spending(self, books):
+        """Investment in clinics (in proportion to ``primary_investment``); the extra clinic staff it
+        buys (``clinic_capacity_gain`` x the clinic doctors in post, at a primary-care doctor's pay);
+        the extra reimbursement of the price differential at clinics, from the day's episodes."""
+        p = self.params
+        return {
+            "clinic_investment": programme(
+                books.clinics * p.primary_investment * books.year, "clinic_investment_yuan_per_clinic_year"
+            ),
+            "clinic_staff": programme(
+                books.clinic_doctors_in_post * p.primary_investment * books.year,
+                "shared.doctor_salary_yuan_per_year",
+                "shared.clinic_pay_ratio",
+            ),
+            "price_differential": reimbursement(books.extra_reimbursement(self.name)),
         }

@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.config.fields import unit
 from sim.policies.base import Policy, PolicyParams
+from sim.policies.costs import PolicyPrices, price, subsidy
 
 
 @dataclass
@@ -32,6 +33,18 @@ class ZeroMarkupParams(PolicyParams):
     )
 
 
+@dataclass
+class ZeroMarkupPrices(PolicyPrices):
+    replacement_share: float = price(
+        0.8,
+        0.5,
+        1.0,
+        "share of the revenue a hospital loses without the markup that public subsidies and higher service "
+        "fees replace (ratio)",
+        "assumption: the reform compensated hospitals mainly through service-fee rises and subsidies (HISTORY A6)",
+    )
+
+
 class ZeroMarkup(Policy):
     name = "zero_markup"
     label = "Zero drug markup"
@@ -40,7 +53,15 @@ class ZeroMarkup(Policy):
     main_intensity = "tertiary"
     dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
     moves = ("markup_removed",)
+    Prices = ZeroMarkupPrices
 
     def levers(self, base):
         p = self.params
         return {"markup_removed": np.array([p.primary, p.secondary, p.tertiary])}
+
+    def spending(self, books):
+        """The subsidy replacing the revenue hospitals lose: the markup removed from today's bills
+        and the over-testing the smaller revenue pressure no longer earns (computed from the day's
+        episodes), times the share replaced."""
+        lost = books.markup_revenue_removed(self.name) + books.revenue_removed(self.name)
+        return {"revenue_replacement": subsidy(lost, "replacement_share")}

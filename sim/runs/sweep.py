@@ -291,7 +291,6 @@ def records_slurm_stops(run_one):
 
 
 @records_slurm_stops
-@records_slurm_stops
 def run_one(cfg: DictConfig, out_dir: Path) -> dict:
     """Run one configuration into ``out_dir`` unless already complete; record the outcome.
 
