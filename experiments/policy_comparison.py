@@ -91,10 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     print(describe(results, sweep_dir))
     effects = paired_effects(results, tuple(METRICS))
     files = write_tables(effects, out)
-    files += plots.forest_plot(effects, out / "forest")
+    files += plots.forest_plot(effects, out / "forest", results=results)
     arms = [a for a in TRAJECTORY_ARMS if a in set(timeseries["arm"])]
     files += plots.timeseries_plot(timeseries, results, out / "timeseries", arms=arms)
-    files += plots.trust_distribution_plot(trust_end, out / "trust_end", arms=arms)
+    files += plots.trust_distribution_plot(trust_end, out / "trust_end", arms=arms, results=results)
 
     table = markdown_table(effects[effects["metric"].isin(TABLE_METRICS)])
     print(table)

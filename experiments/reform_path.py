@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     starts = sorted({int(a.split("@day")[1]) for a in results["arm"] if "@day" in a})
     marks = {f"reform (day {d})": d for d in starts}
     files = plots.timeseries_plot(timeseries, results, args.out / "trajectories", marks=marks)
-    files += plots.trust_distribution_plot(trust_end, args.out / "trust_end")
+    files += plots.trust_distribution_plot(trust_end, args.out / "trust_end", results=results)
     files += write_tables(paired_effects(results, tuple(METRICS)), args.out)
     print("Figures and tables:", *files, sep="\n  ")
     return sweep.returncode

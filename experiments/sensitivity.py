@@ -34,7 +34,8 @@ from sim.analysis.sensitivity import (
 from sim.runs.sweep import add_launcher_arguments, check_run_overrides, in_range, launcher_overrides
 
 
-def plot_morris(table, noise, path: Path) -> None:
+def plot_morris(table, noise, path: Path, note: str = "") -> None:
+    """mu* and sigma of each parameter's elementary effects per output; ``note``: N, scale, days."""
     fig, axes = plt.subplots(1, len(OUTPUTS), figsize=(4.2 * len(OUTPUTS), 4))
     for ax, out in zip(axes, OUTPUTS, strict=True):
         t = table[table.output == out]
@@ -44,13 +45,16 @@ def plot_morris(table, noise, path: Path) -> None:
         ax.axvline(noise[out], color="#D55E00", ls="--", lw=1, label="seed noise (sd)")
         ax.set(xlabel="mu* (mean |elementary effect|)", ylabel="sigma", title=out.replace("_", " "))
         ax.legend(fontsize=7)
+    if note:
+        fig.suptitle(f"Morris screening (no interval): {note}", fontsize=9)
     fig.tight_layout()
     for ext in ("png", "pdf"):
         fig.savefig(path.with_suffix(f".{ext}"), dpi=150)
     plt.close(fig)
 
 
-def plot_sobol(table, path: Path) -> None:
+def plot_sobol(table, path: Path, note: str = "") -> None:
+    """First-order and total Sobol indices with their 95 % bootstrap intervals; ``note``: N, scale, days."""
     fig, axes = plt.subplots(1, len(OUTPUTS), figsize=(4.2 * len(OUTPUTS), 4), sharey=True)
     for ax, out in zip(axes, OUTPUTS, strict=True):
         t = table[table.output == out].reset_index(drop=True)
@@ -60,6 +64,8 @@ def plot_sobol(table, path: Path) -> None:
         ax.set_yticks(list(y), [p.split(".")[-1] for p in t.parameter], fontsize=8)
         ax.set(xlabel="Sobol index (95 % CI)", title=out.replace("_", " "))
         ax.legend(fontsize=7)
+    if note:
+        fig.suptitle(f"Sobol indices: {note}", fontsize=9)
     fig.tight_layout()
     for ext in ("png", "pdf"):
         fig.savefig(path.with_suffix(f".{ext}"), dpi=150)
@@ -134,11 +140,12 @@ def main(argv=None) -> None:
     noise.to_csv(args.out / "noise.csv")
     m = morris(args.trajectories, seeds=seeds, base=base, launcher=launcher, sweep_dir=runs / "morris")
     m.to_csv(args.out / "morris.csv", index=False)
-    plot_morris(m, noise, args.out / "morris")
+    where = f"scale {args.scale}, {args.days} days, each point the mean over {args.seeds} seeds"
+    plot_morris(m, noise, args.out / "morris", f"N = {args.trajectories} trajectories; {where}")
     top = top_parameters(m, args.top)
     s = sobol(top, args.sobol_samples, seeds, base, launcher, sweep_dir=runs / "sobol")
     s.to_csv(args.out / "sobol.csv", index=False)
-    plot_sobol(s, args.out / "sobol")
+    plot_sobol(s, args.out / "sobol", f"N = {args.sobol_samples} base samples (Saltelli); {where}")
     r = ranking_flips(top[: min(3, len(top))], seeds, base, launcher, runs / "ranking")
     r.drop(columns=["ranking"]).to_csv(args.out / "ranking.csv", index=False)
     stability = ranking_stability(r)

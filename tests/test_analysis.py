@@ -225,8 +225,8 @@ def test_calibration_script_minimal(tmp_path):
 def test_court_after_mediation_counts_only_ended_mediations():
     """Four mediated disputes: one agreed in mediation, one went on to court, one left
     unresolved after it, one still in mediation (not counted); one never mediated (not counted)."""
-    from sim.analysis.validation import court_after_mediation_share
     from sim.engine.institutions import Dispute
+    from sim.engine.metrics import court_after_mediation_share
 
     def dispute(channels, closed):
         return Dispute(0, 0, 0, 0, 1, 0, 0.5, 0.5, channels=channels, closed_day=closed)

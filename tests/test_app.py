@@ -1,5 +1,10 @@
 """The interactive page (``sim/app/page.py``): rendered in-process, and end to end in headless Chromium.
 
+One world or two: in two-world mode the page runs the pre-reform baseline beside the chosen
+policies from the same seed; each world must be exactly the run the command line makes of its
+settings, and the two must differ only where a policy acts. A resident's story is told from what
+each world's watch recorded.
+
 Notebook runners do not catch a SolaraViz that fails to render (e.g. Mesa 3.3.1 with
 ipyvuetify 3: "module 'reacton.ipyvuetify' has no attribute 'TabsItems'"), so the page itself
 is rendered here with ``handle_error=False``, inside an ``AppLayout`` as ``solara run`` does
@@ -24,6 +29,7 @@ from pathlib import Path
 
 import ipyvuetify as v
 import ipywidgets
+import pandas as pd
 import pytest
 import solara
 from solara.widgets import HTML
@@ -36,6 +42,10 @@ from sim.runs.api import compose
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOT = ROOT / "docs" / "img" / "app.png"
+#: The page in two-world mode, and a resident's story in both worlds (written by the browser test
+#: with SIM_UPDATE_SCREENSHOT=1, like SCREENSHOT).
+SCREENSHOT_TWO_WORLDS = ROOT / "docs" / "img" / "app_two_worlds.png"
+SCREENSHOT_STORY = ROOT / "docs" / "img" / "app_story.png"
 INSTALL_HINT = (
     "install Debian's chromium (bash scripts/install_chromium.sh, or apt-get install chromium) "
     "and the dev extra (pip install -e '.[dev,app]')"
@@ -98,17 +108,27 @@ def widget(rc, kind, label):
     return found.widget
 
 
+#: Charts (images) in the order of app.COMPONENTS: network, disputes, violence, trust, difference, story.
+CHARTS = ("network", "disputes", "violence", "trust", "difference", "story")
+
+
+def charts_by_name(rc) -> dict[str, bytes]:
+    images = chart_images(rc)
+    assert len(images) == len(CHARTS), f"expected {len(CHARTS)} charts, found {len(images)}"
+    return dict(zip(CHARTS, images, strict=True))
+
+
 def test_page_renders_charts_and_a_step_changes_them():
     rc = render_page()
-    before = chart_images(rc)
-    # network view, disputes, violence, trust
-    assert len(before) == len(app.COMPONENTS) - 1 == 4
-    assert all(image.startswith(b"\x89PNG") for image in before)
+    before = charts_by_name(rc)
+    assert all(image.startswith(b"\x89PNG") for image in before.values())
     assert "Day 0" in headline(rc)
     rc.find(v.Btn, children=["Step"]).widget.click()
     assert f"Day {app.DAYS_PER_STEP}" in headline(rc)
-    after = chart_images(rc)
-    assert all(b != a for b, a in zip(before, after, strict=True)), "every chart should show the new days"
+    after = charts_by_name(rc)
+    changed = {name for name in CHARTS if before[name] != after[name]}
+    # one world: every chart shows the new days; the difference chart says to switch two worlds on
+    assert changed == set(CHARTS) - {"difference"}
 
 
 def test_reset_rebuilds_the_model_from_the_widgets():
@@ -189,8 +209,11 @@ def server(tmp_path):
 
 
 def test_page_in_headless_chromium(server, tmp_path):
-    """Load the page, check the four charts, step, move the seed slider and a policy switch,
-    reset and step again: the charts change each time. Saves a screenshot."""
+    """Load the page, check the six charts, step, move the seed slider and a policy switch,
+    reset and step again: the charts change each time (but the difference chart, which in one
+    world only says to switch two worlds on). Then switch two worlds on, step: every chart
+    changes, and the worlds differ (mediation is on); pick a resident with a story. Saves
+    screenshots of the page in one world, in two, and of the story."""
     sync_playwright = _browser_or_skip()
     flags = [
         "--no-sandbox",
@@ -234,12 +257,15 @@ def test_page_in_headless_chromium(server, tmp_path):
                         })))"""
                 )
 
-            def expect_new_charts(old_sources: list[str]) -> None:
+            def expect_new_charts(old_sources: list[str], skip: tuple[int, ...] = ()) -> None:
                 page.wait_for_function(
-                    "old => [...document.querySelectorAll('.vue-grid-item img')].every((img, i) => img.src !== old[i])",
-                    arg=old_sources,
+                    """([old, skip]) => [...document.querySelectorAll('.vue-grid-item img')].every(
+                        (img, i) => skip.includes(i) || img.src !== old[i])""",
+                    arg=[old_sources, list(skip)],
                     timeout=wait_ms,
                 )
+
+            one_world = (CHARTS.index("difference"),)  # its placeholder stays the same in one world
 
             def slider(label: str):
                 return page.locator(".v-input", has=page.get_by_text(label, exact=True)).locator("[role=slider]")
@@ -249,17 +275,17 @@ def test_page_in_headless_chromium(server, tmp_path):
 
             expect_day(0)
             page.wait_for_function("() => document.querySelectorAll('.vue-grid-item img').length >= 4", timeout=wait_ms)
-            assert charts.count() == 4
+            assert charts.count() == len(CHARTS)
             at_start = snapshot()
 
             # Step: the charts show the first week
             old = sources()
             page.get_by_role("button", name="Step").click()
             expect_day(app.DAYS_PER_STEP)
-            expect_new_charts(old)
+            expect_new_charts(old, skip=one_world)
             week_seed0 = snapshot()
-            unchanged = [i for i, (a, b) in enumerate(zip(at_start, week_seed0, strict=True)) if a == b]
-            assert not unchanged, f"charts {unchanged} did not change after a step"
+            unchanged = [CHARTS[i] for i, (a, b) in enumerate(zip(at_start, week_seed0, strict=True)) if a == b]
+            assert unchanged == ["difference"], f"charts {unchanged} did not change after a step"
 
             # move the seed slider by keyboard, switch mediation on, Reset, Step
             seed = slider("Seed")
@@ -276,7 +302,7 @@ def test_page_in_headless_chromium(server, tmp_path):
             old = sources()
             page.get_by_role("button", name="Step").click()
             expect_day(app.DAYS_PER_STEP)
-            expect_new_charts(old)
+            expect_new_charts(old, skip=one_world)
             week_seed3 = snapshot()
             # same day, another seed and policy: the trust chart and the network differ
             assert week_seed3[0] != week_seed0[0]
@@ -292,15 +318,167 @@ def test_page_in_headless_chromium(server, tmp_path):
                 old = sources()
                 page.get_by_role("button", name="Step").click()
                 expect_day(app.DAYS_PER_STEP + clicks * days_per_click)
-                expect_new_charts(old)
+                expect_new_charts(old, skip=one_world)
             assert re.search(r"Day \d+", day.inner_text())
             # the screenshot shows the top of the page and of the sidebar
             page.evaluate("() => document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
-            if os.environ.get("SIM_UPDATE_SCREENSHOT") == "1":
-                SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(shot, SCREENSHOT)
+            shots = {SCREENSHOT: shot}
+
+            # two worlds: one click; the baseline is run up to today, then both step together
+            day_now = int(day.inner_text().split()[1])
+            old = sources()
+            page.locator(".v-input", has=page.get_by_text(app.TWO_WORLDS_LABEL, exact=True)).locator("input").check(
+                force=True
+            )
+            page.wait_for_function(
+                "() => document.querySelector('.vue-grid-layout table')?.innerText.includes('baseline')",
+                timeout=wait_ms,
+            )
+            expect_new_charts(old)  # each chart now draws both worlds (the difference chart: the difference)
+            old = sources()
+            before_step = snapshot()
+            page.get_by_role("button", name="Step").click()
+            expect_day(day_now + days_per_click)
+            expect_new_charts(old)
+            after_step = snapshot()
+            unchanged = [CHARTS[i] for i, (a, b) in enumerate(zip(before_step, after_step, strict=True)) if a == b]
+            assert not unchanged, f"charts {unchanged} did not change after a step in two worlds"
+            text = page.locator(".vue-grid-layout").inner_text()
+            assert re.search(r"baseline\s+policies\s+difference", text) and "Policies on: Mediation centres" in text
+            found = re.search(r"dispute-system legitimacy ([0-9.]+) \(baseline ([0-9.]+)\)", text)
+            assert found, text[:2000]
+            assert found.group(1) != found.group(2), "mediation is on: the worlds should differ"
+            page.evaluate("() => document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
+            page.set_viewport_size({"width": 1500, "height": 2000})  # every chart in the picture
+            page.wait_for_timeout(1000)  # (the grid lays itself out again)
+            shots[SCREENSHOT_TWO_WORLDS] = tmp_path / "app_two_worlds.png"
+            page.screenshot(path=str(shots[SCREENSHOT_TWO_WORLDS]), full_page=True)
+
+            # a resident's story, in both worlds
+            story = page.locator(".resident-story")
+            before = story.inner_html()
+            page.get_by_role("button", name="A resident with a story").click()
+            page.wait_for_function(
+                "old => document.querySelector('.resident-story')?.innerHTML !== old", arg=before, timeout=wait_ms
+            )
+            assert "<td>baseline</td><td>episode</td>" in story.inner_html()
+            item = page.locator(".vue-grid-item", has=story)
+            item.scroll_into_view_if_needed()
+            # enlarge the story's grid item as a user would, by dragging its corner, to show the list too
+            handle = item.locator(".vue-resizable-handle").bounding_box()
+            x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+            page.mouse.move(x, y)
+            page.mouse.down()
+            page.mouse.move(x + 150, y + 200, steps=10)
+            page.mouse.move(x + 300, y + 420, steps=10)
+            page.mouse.up()
+            page.wait_for_timeout(1000)
+            item.scroll_into_view_if_needed()
+            shots[SCREENSHOT_STORY] = tmp_path / "app_story.png"
+            item.screenshot(path=str(shots[SCREENSHOT_STORY]))
+
+            for target, taken in shots.items():
+                assert taken.stat().st_size > 10_000
+                if os.environ.get("SIM_UPDATE_SCREENSHOT") == "1":
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(taken, target)
         finally:
             browser.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# two worlds
+# ------------------------------------------------------------------------------------------------
+def two_worlds_switch(rc):
+    return widget(rc, v.Switch, app.TWO_WORLDS_LABEL)
+
+
+def test_each_world_is_the_command_lines_run_of_its_settings_in_lockstep():
+    """The policies' world and the baseline of the same seed, stepped together, give number for
+    number what python -m sim gives for the policies and for the baseline."""
+    page = app.TrustApp(
+        scale="tiny", seed=4, insurance=True, insurance_coverage_gain=0.9, view=app.PageView(two_worlds=True)
+    )
+    for _ in range(40):
+        page.step()
+    assert page.main.day == page.baseline.day == 40
+    # (the slider sets the policy's dose: app.overrides gives the command line's overrides for it)
+    policies = TrustModel(compose(app.overrides(page.settings)))
+    assert "policies=[insurance]" in app.overrides(page.settings)
+    baseline = TrustModel(compose(app.overrides(app.baseline_settings(page.settings))))
+    assert app.overrides(app.baseline_settings(page.settings)) == ["scale=tiny", "seed=4", "policies=[]"]
+    pd.testing.assert_frame_equal(page.main.timeseries(), policies.run(40).timeseries())
+    pd.testing.assert_frame_equal(page.baseline.timeseries(), baseline.run(40).timeseries())
+    # the policy acts from day 0: patients pay a smaller share in its world
+    share = page.main.timeseries()["out_of_pocket_share"] - page.baseline.timeseries()["out_of_pocket_share"]
+    assert (share < 0).all()
+
+
+def test_two_worlds_switched_on_mid_run_catch_up_and_survive_reset():
+    rc = render_page()
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    two_worlds_switch(rc).v_model = True
+    text = headline(rc)
+    assert f"Day {app.DAYS_PER_STEP}" in text and "<th>baseline</th><th>policies</th>" in text
+    before = charts_by_name(rc)
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    after = charts_by_name(rc)
+    assert all(before[name] != after[name] for name in CHARTS), "every chart shows both worlds' new days"
+    widget(rc, v.Select, "Scale").v_model = "tiny"
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert two_worlds_switch(rc).v_model is True
+    assert "<th>baseline</th>" in headline(rc) and "scale tiny" in headline(rc)
+    two_worlds_switch(rc).v_model = False
+    assert "<th>baseline</th>" not in headline(rc)
+
+
+def test_the_difference_chart_is_flat_without_a_policy_and_not_with_one():
+    page = app.TrustApp(scale="tiny", seed=2, view=app.PageView(two_worlds=True))
+    for _ in range(60):
+        page.step()
+    same = page.main.timeseries().drop(columns=[]).equals(page.baseline.timeseries())
+    assert same, "no policy on: the two worlds are the same run"
+    page = app.TrustApp(
+        scale="tiny", seed=2, insurance=True, insurance_coverage_gain=0.9, view=app.PageView(two_worlds=True)
+    )
+    for _ in range(60):
+        page.step()
+    gap = page.main.timeseries()["mean_trust"] - page.baseline.timeseries()["mean_trust"]
+    assert (gap != 0).any()
+
+
+# ------------------------------------------------------------------------------------------------
+# a resident's story
+# ------------------------------------------------------------------------------------------------
+def story_html(rc) -> str:
+    texts = [w.unsafe_innerHTML for w in rc.find(HTML).widgets if "resident-story" in (w.unsafe_innerHTML or "")]
+    assert len(texts) == 1
+    return texts[0]
+
+
+def test_picking_a_resident_tells_their_story_in_both_worlds():
+    rc = render_page()
+    two_worlds_switch(rc).v_model = True
+    for _ in range(3):
+        rc.find(v.Btn, children=["Step"]).widget.click()
+    rc.find(v.Btn, children=["A resident with a story"]).widget.click()
+    text = story_html(rc)
+    assert "<th>world</th>" in text and "episode" in text and "watched from day 0" in text
+    # both worlds watched the resident from day 0: the same illnesses, each world's care
+    assert "<td>baseline</td><td>episode</td>" in text and "<td>policies</td><td>episode</td>" in text
+    assert "not watched" not in text
+    # a resident outside the network drawn: watched from today on, and said so
+    far = widget(rc, v.TextField, "Resident (number)")
+    far.v_model = "25000"  # (residents near 0 on the ring, e.g. 49999, are in the network drawn)
+    far.fire_event("focusout")  # the number is taken when the field loses focus (or on Enter)
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert f"watched from day {3 * app.DAYS_PER_STEP}" in story_html(rc)
+
+
+def test_a_resident_who_does_not_exist_is_refused():
+    page = app.TrustApp(scale="tiny")
+    with pytest.raises(ValueError, match="does not exist"):
+        page.follow(3000)

@@ -103,7 +103,7 @@ def test_reform_path_arms_and_its_never_starting_reform_is_the_baseline():
     assert arm_label(dataclasses.asdict(mid)) == "+".join(package) + "@day30"
     base = compose(["scale=tiny", "days=60"])
     a, b = run(never), run(base)
-    for key in ("wall_seconds", "policies"):
+    for key in ("wall_seconds", "policies", "config_sha256"):  # (two configs: two config hashes)
         a.summary.pop(key), b.summary.pop(key)
     assert a.summary == b.summary
     pd.testing.assert_frame_equal(a.timeseries, b.timeseries)

@@ -7,8 +7,10 @@ the records deliberately and say so in the commit:
 
     SIM_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
 
-Each record holds the run's ``summary.json`` (without its wall time and version) and the sum of
-every column of its daily series, at full precision.
+Each record holds the run's ``summary.json`` (without its wall time and its provenance: code
+version, commit, source and config hashes, package versions, which vary between commits and
+machines, ``sim.runs.provenance.PROVENANCE_KEYS``) and the sum of every column of its daily
+series, at full precision.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pytest
 
 from sim.policies import PACKAGES, POLICY_NAMES
 from sim.runs.api import compose, run
+from sim.runs.provenance import PROVENANCE_KEYS
 
 GOLDEN = Path(__file__).parent / "golden"
 #: name -> overrides. Tiny scale, a year after the default burn-in; one small-scale baseline.
@@ -37,7 +40,7 @@ CASES = {
     ],
 }
 SMALL = {"baseline_small": ["scale=small", "days=180"]}
-VOLATILE = ("wall_seconds", "version")
+VOLATILE = ("wall_seconds", *PROVENANCE_KEYS)
 
 
 def record(overrides: list[str]) -> dict:

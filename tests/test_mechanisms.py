@@ -456,6 +456,7 @@ def test_payout_parameters_change_the_payouts_and_nothing_else():
     payout_keys = {"mean_compensation_yuan", "median_compensation_yuan", "max_compensation_yuan", "wall_seconds"}
     # the money paid out, and the health system's costs that count it
     payout_keys |= {"compensation_per_hospital_year", "health_system_cost_per_hospital_year"}
+    payout_keys.add("config_sha256")  # (two configs: two config hashes)
     assert {k: v for k, v in a.summary.items() if k not in payout_keys} == {
         k: v for k, v in b.summary.items() if k not in payout_keys
     }
@@ -468,14 +469,22 @@ def test_payout_parameters_change_the_payouts_and_nothing_else():
     assert b.summary["mean_compensation_yuan"] != a.summary["mean_compensation_yuan"]
 
 
-def test_litigation_share_of_new_disputes_follows_the_configured_share():
-    """Without mediation, a new dispute goes straight to court with probability litigation_share."""
-    model = tiny_model("params.disputes.litigation_share=0.3", "params.disputes.negotiation_share=0.5")
+@pytest.mark.parametrize("harm_weight", [0.0, 2.0])
+def test_litigation_share_of_new_disputes_follows_the_configured_share(harm_weight):
+    """Without mediation, a new dispute goes straight to court with probability
+    litigation_share x exp(w (harm - 0.25)): the configured share at the reference harm, more
+    for graver harms (the disputes here are at harm 0.4)."""
+    model = tiny_model(
+        "params.disputes.litigation_share=0.3",
+        "params.disputes.negotiation_share=0.5",
+        f"params.disputes.litigation_harm_weight={harm_weight}",
+    )
     disputes = _file_disputes(model, 2_000)
     to_court = np.mean([d.channels[:1] == [LITIGATION] for d in disputes])
     withdrawn = np.mean([d.outcome == "withdrawn" for d in disputes])
-    assert abs(to_court - 0.3) < 4 * np.sqrt(0.21 / 2_000)
-    assert abs(withdrawn - 0.2) < 4 * np.sqrt(0.16 / 2_000)
+    court = 0.3 * np.exp(harm_weight * (0.4 - 0.25))
+    assert abs(to_court - court) < 4 * np.sqrt(court * (1 - court) / 2_000)
+    assert abs(withdrawn - (1 - court - 0.5)) < 4 * np.sqrt(0.25 / 2_000)  # the rest negotiate
 
 
 # ----------------------------------------------------------------------------------------------

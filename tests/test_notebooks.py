@@ -8,11 +8,18 @@ executed here with nbmake's own runner, one test each (so ``pytest -n 2`` spread
 
 Notebooks are stored without outputs: outputs in git bloat diffs and go stale when the model
 changes.
+
+They need the base install and the ``dev`` extra only, not the page's ``app`` extra (solara):
+checked here from their imports, with the page's packages blocked, and in CI by running them in
+a clean virtualenv made with ``pip install -e '.[dev]'`` (``scripts/notebooks_without_app.sh``).
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -57,3 +64,55 @@ def test_notebook_starts_with_a_parameters_cell_and_a_small_setting(path):
 def test_notebook_runs_top_to_bottom(path):
     result = NotebookRun(path, default_timeout=CELL_TIMEOUT, kernel="python3").execute()
     assert result.error is None, f"{path.name}, cell {result.error.failing_cell_index}:\n{result.error.trace}"
+
+
+#: What the ``app`` extra brings (and the page itself): a notebook must need none of it.
+APP_ONLY = ("solara", "reacton", "ipyvuetify", "ipyvue", "altair", "mesa.visualization", "sim.app")
+
+
+def notebook_imports(path: Path) -> set[str]:
+    """Modules a notebook's code cells import (``import a.b``, ``from a.b import c``)."""
+    found = set()
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+    return found
+
+
+def _app_only(module: str) -> bool:
+    return any(module == m or module.startswith(m + ".") for m in APP_ONLY)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_imports_nothing_of_the_page(path):
+    assert not [m for m in notebook_imports(path) if _app_only(m)]
+
+
+def test_what_the_notebooks_import_loads_without_the_app_extra():
+    """Every module the notebooks import, imported in a fresh interpreter in which the app extra's
+    packages and the page cannot be imported: nothing they use pulls in solara."""
+    modules = sorted(set().union(*(notebook_imports(p) for p in NOTEBOOKS)))
+    assert "sim" in modules or any(m.startswith("sim.") for m in modules)
+    blocker = f"""
+import importlib, importlib.abc, sys
+BLOCKED = {APP_ONLY!r}
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if any(name == b or name.startswith(b + ".") for b in BLOCKED):
+            raise ImportError(f"{{name}} belongs to the app extra")
+sys.meta_path.insert(0, Block())
+for name in {modules!r}:
+    importlib.import_module(name)
+import sim
+for name in sim.__all__:  # the lazy public API (from sim import TrustModel, run, ...)
+    getattr(sim, name)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]

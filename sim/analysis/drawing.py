@@ -51,3 +51,12 @@ def draw_trust_network(ax, model, sample: nx.Graph, positions: dict, colourbar: 
     if colourbar:
         ax.figure.colorbar(drawn, ax=ax, shrink=0.8, label="trust in doctors")
     return drawn
+
+
+def time_axis(frame) -> tuple[str, str]:
+    """The column a daily series is drawn against, and its axis label: ``date`` once the runs
+    have dates (a ``date`` column in the daily series, e.g. of a dated history scenario), else
+    ``day`` (observed days, counted from the end of the burn-in)."""
+    if "date" in frame.columns and frame["date"].notna().any():
+        return "date", "Date"
+    return "day", "Day"

@@ -4,8 +4,11 @@ Colours are the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"), 
 ``cividis`` (Nuñez et al. 2018, readable with colour-vision deficiency). Every function takes
 the tidy tables of ``sim/runs/collect.py`` (or the effects of ``sim/analysis/stats.py``), writes
 ``<path>.pdf`` and ``<path>.png`` and returns both paths. Intervals are percentile-bootstrap
-intervals over seeds (``sim.analysis.stats.bootstrap_ci``); each figure says how many seeds and which
-interval.
+intervals over seeds (``sim.analysis.stats.bootstrap_ci``); each figure says how many seeds, which
+interval, the scale (residents) and how many days the runs lasted (:func:`run_context`).
+Moving means are trailing and drawn only where their window is full (from day ``window - 1``),
+so the first days are not the mean of a day or two (no spike at day 0). The time axis is the
+day, or the date once the daily series has a ``date`` column (``sim.analysis.drawing.time_axis``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim.analysis.drawing import time_axis
 from sim.analysis.stats import METRICS, bootstrap_ci
 from sim.policies import PACKAGES, POLICIES
 from sim.runs.collect import arm_order
@@ -84,10 +88,51 @@ def save(fig, path: Path) -> list[Path]:
     return out
 
 
+def _span(values) -> str:
+    """``365`` or ``180-365`` (the distinct values, smallest to largest); ``small/default`` for names."""
+    v = sorted(set(pd.Series(values).dropna().tolist()), key=lambda x: (isinstance(x, str), x))
+    if not v:
+        return "?"
+    if any(isinstance(x, str) for x in v):
+        return "/".join(map(str, v))
+    fmt = (lambda x: f"{int(x):,}") if all(float(x).is_integer() for x in v) else (lambda x: f"{x:g}")
+    return fmt(v[0]) if len(v) == 1 else f"{fmt(v[0])}-{fmt(v[-1])}"
+
+
 def _interval_note(n_seeds, level: float = 0.95) -> str:
-    n = sorted(set(np.atleast_1d(n_seeds).tolist()))
-    seeds = f"{n[0]}" if len(n) == 1 else f"{n[0]}-{n[-1]}"
-    return f"N = {seeds} seeds; {level:.0%} bootstrap intervals over seeds"
+    return f"N = {_span(np.atleast_1d(n_seeds))} seeds; {level:.0%} bootstrap intervals over seeds"
+
+
+def run_context(
+    results: pd.DataFrame | None = None, timeseries: pd.DataFrame | None = None, trust_end: pd.DataFrame | None = None
+) -> str:
+    """The runs behind a figure: ``scale small (50,000 residents), 365 days``, from whichever
+    tables are at hand (the scale and days columns when they were swept, else the residents of
+    the summaries or of the trust histograms, and the days of the daily series)."""
+    results = results if results is not None else pd.DataFrame()
+    if "status" in results:
+        results = results[results["status"] == "completed"]
+    parts = []
+    scale = _span(results["scale"]) if "scale" in results else None
+    if "n_patients" in results:
+        residents = _span(results["n_patients"])
+    elif trust_end is not None and {"run_id", "trust"} <= set(trust_end.columns):
+        residents = _span(trust_end.groupby("run_id")["trust"].sum())
+    else:
+        residents = None
+    if scale and residents:
+        parts.append(f"scale {scale} ({residents} residents)")
+    elif scale or residents:
+        parts.append(f"scale {scale}" if scale else f"{residents} residents")
+    if "days" in results:
+        parts.append(f"{_span(results['days'])} days")
+    elif timeseries is not None and {"run_id", "day"} <= set(timeseries.columns) and len(timeseries):
+        parts.append(f"{_span(timeseries.groupby('run_id')['day'].max() + 1)} days")
+    return ", ".join(parts)
+
+
+def _title(text: str, *notes: str) -> str:
+    return ". ".join([text, *(n for n in notes if n)])
 
 
 def forest_plot(
@@ -95,8 +140,10 @@ def forest_plot(
     path: Path,
     metrics: tuple[str, ...] = ("disputes_per_hospital_year", "violent_incidents_per_hospital_year"),
     level: float = 0.95,
+    results: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """Each arm's paired effect (vs the baseline, same seeds) on each metric, with its interval."""
+    """Each arm's paired effect (vs the baseline, same seeds) on each metric, with its interval
+    (``results``, the runs' table, for the scale and days in the title)."""
     effects = effects[effects["metric"].isin(metrics)]
     arms = sorted(dict.fromkeys(effects["arm"]), key=arm_order)
     y = np.arange(len(arms))[::-1]
@@ -123,15 +170,23 @@ def forest_plot(
             ax.set_xlabel(f"Change vs baseline ({unit})")
             ax.set_yticks(y, [arm_name(a) for a in arms] if i == 0 else [])
         axes[-1].legend(loc="lower right", frameon=False)
-        fig.suptitle(f"Policy effects, paired by seed. {_interval_note(effects['n_seeds'], level)}", fontsize=9)
+        fig.suptitle(
+            _title("Policy effects, paired by seed", _interval_note(effects["n_seeds"], level))
+            + "\n"
+            + run_context(results),
+            fontsize=9,
+            y=1.0,
+            va="bottom",  # above the panels' titles (the saved figure's tight box takes it in)
+        )
         return save(fig, path)
 
 
 def _rolling_rate(ts: pd.DataFrame, column: str, per_hospital_year: bool, n_hospitals, window: int) -> pd.Series:
+    """Trailing ``window``-day mean per run, NaN until the window is full (no mean of a day or two)."""
     values = ts[column].astype(float)
     if per_hospital_year:
         values = values * 365.0 / ts["run_id"].map(n_hospitals)
-    return values.groupby(ts["run_id"]).transform(lambda s: s.rolling(window, min_periods=1).mean())
+    return values.groupby(ts["run_id"]).transform(lambda s: s.rolling(window, min_periods=window).mean())
 
 
 def timeseries_plot(
@@ -146,11 +201,15 @@ def timeseries_plot(
 ) -> list[Path]:
     """Daily disputes, violence and trust per arm: mean over seeds with its bootstrap band.
 
-    Counts are smoothed by a trailing ``window``-day mean per run and shown as rates per
-    hospital-year; ``marks`` draws labelled vertical lines (e.g. ``{"reform": 365}``).
+    Counts are smoothed by a trailing ``window``-day mean per run, drawn from the first day
+    its window is full (day ``window - 1``; the whole run if it is shorter than ``window``),
+    and shown as rates per hospital-year; ``marks`` draws labelled vertical lines at days
+    (e.g. ``{"reform": 365}``).
     """
     arms = arms or list(dict.fromkeys(timeseries["arm"]))
     n_hospitals = results.set_index("run_id")["n_hospitals"]
+    window = max(1, min(window, int(timeseries.groupby("run_id")["day"].nunique().min())))
+    x_column, x_label = time_axis(timeseries)
     with house_style():
         fig, axes = plt.subplots(
             1, len(columns), figsize=(3.4 * len(columns), 3.2), squeeze=False, layout="constrained"
@@ -162,23 +221,36 @@ def timeseries_plot(
                 ts = timeseries[timeseries["arm"] == arm]
                 wide = (
                     ts.assign(value=_rolling_rate(ts, column, rate, n_hospitals, window) if rate else ts[column])
-                    .pivot(index="seed", columns="day", values="value")
+                    .pivot(index="seed", columns=x_column, values="value")
                     .dropna(axis=1)
                 )
                 n_seeds.append(len(wide))
+                x = pd.to_datetime(wide.columns) if x_column == "date" else wide.columns
                 lo, hi = bootstrap_ci(wide.to_numpy(), level, n_boot=2000)
-                ax.fill_between(wide.columns, lo, hi, color=colour, alpha=0.25, lw=0)
-                ax.plot(wide.columns, wide.mean().to_numpy(), color=colour, lw=1.2, label=arm_name(arm))
+                ax.fill_between(x, lo, hi, color=colour, alpha=0.25, lw=0)
+                ax.plot(x, wide.mean().to_numpy(), color=colour, lw=1.2, label=arm_name(arm))
             for name, day in (marks or {}).items():
-                ax.axvline(day, color="0.3", ls=":", lw=1)
-                ax.annotate(name, (day, 1), xycoords=("data", "axes fraction"), fontsize=7, ha="left", va="top")
-            ax.set_xlabel("Day")
+                at = day
+                if x_column == "date":  # a mark given as a day, on an axis of dates
+                    on_day = timeseries.loc[timeseries["day"] == day, "date"]
+                    if on_day.empty:
+                        continue
+                    at = pd.to_datetime(on_day.iloc[0])
+                ax.axvline(at, color="0.3", ls=":", lw=1)
+                ax.annotate(name, (at, 1), xycoords=("data", "axes fraction"), fontsize=7, ha="left", va="top")
+            ax.set_xlabel(x_label)
             ax.set_title(label)
-            ax.set_ylabel(unit + (f" ({window}-day mean)" if rate else ""))
+            ax.set_ylabel(unit + (f"\n({window}-day trailing mean)" if rate else ""))
         # one legend for all panels, below them, so that it hides no curve
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5), frameon=False)
-        fig.suptitle(f"Daily trajectories: mean over seeds. {_interval_note(n_seeds, level)}", fontsize=9)
+        smoothing = f"rates are {window}-day trailing means, drawn from day {window - 1} (the first full window)"
+        fig.suptitle(
+            _title("Daily trajectories: mean over seeds", _interval_note(n_seeds, level))
+            + "\n"
+            + "; ".join(n for n in (run_context(results, timeseries), smoothing) if n),
+            fontsize=9,
+        )
         return save(fig, path)
 
 
@@ -221,7 +293,9 @@ def dose_response_plot(
         for ax in list(axes.flat)[len(doses) :]:
             ax.set_visible(False)
         axes.flat[0].legend(frameon=False)
-        fig.suptitle(f"Dose-response: mean over seeds. {_interval_note(n_seeds, level)}", fontsize=9)
+        fig.suptitle(
+            _title("Dose-response: mean over seeds", _interval_note(n_seeds, level), run_context(results)), fontsize=9
+        )
         fig.tight_layout()
         return save(fig, path)
 
@@ -249,14 +323,22 @@ def interaction_heatmap(
         ax.set_xlabel(x.replace("policies.", "").replace("_", " "))
         ax.set_ylabel(y.replace("policies.", "").replace("_", " "))
         fig.colorbar(image, ax=ax, label=metric_label(metric))
-        ax.set_title(f"Mean over N = {n.min()}{'' if n.min() == n.max() else f'-{n.max()}'} seeds per cell")
+        ax.set_title(
+            _title(f"Mean over N = {_span([n.min(), n.max()])} seeds per cell (no interval)", run_context(done)),
+            wrap=True,
+        )
         return save(fig, path)
 
 
 def trust_distribution_plot(
-    trust_end: pd.DataFrame, path: Path, arms: list[str] | None = None, column: str = "trust"
+    trust_end: pd.DataFrame,
+    path: Path,
+    arms: list[str] | None = None,
+    column: str = "trust",
+    results: pd.DataFrame | None = None,
 ) -> list[Path]:
-    """Patients' trust at the end of the run, pooled over seeds, one step curve per arm."""
+    """Patients' trust at the end of the run, pooled over seeds, one step curve per arm
+    (``results``, the runs' table, for the scale and days in the title)."""
     arms = arms or list(dict.fromkeys(trust_end["arm"]))
     with house_style():
         fig, ax = plt.subplots(figsize=(4.6, 3.2))
@@ -271,6 +353,12 @@ def trust_distribution_plot(
                     color=colour, label=arm_name(arm))  # fmt: skip
         ax.set_xlabel("Trust in doctors at the end of the run (0-1)" if column == "trust" else f"{column} (0-1)")
         ax.set_ylabel("Density (share of patients per unit trust)")
-        ax.set_title(f"End-of-run trust, patients pooled over N = {min(n_seeds)} seeds")
+        ax.set_title(
+            _title(
+                f"End-of-run trust, patients pooled over N = {_span(n_seeds)} seeds (no interval)",
+                run_context(results, trust_end=trust_end),
+            ),
+            wrap=True,
+        )
         ax.legend(frameon=False, loc="upper left")
         return save(fig, path)

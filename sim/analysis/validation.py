@@ -31,13 +31,19 @@ class Pattern:
     independent: bool = True  # False: an input of the scenario comes from the same source
 
 
+def _value(summary: pd.Series, key: str) -> float:
+    """A yearly figure, NaN where the year is missing or its figure undefined (null in summary.json)."""
+    value = summary.get(key, np.nan)
+    return np.nan if value is None else float(value)
+
+
 def _years(summary: pd.Series, key: str, years: Sequence[int]) -> float:
-    values = [summary.get(f"{key}_{y}", np.nan) for y in years]
-    return float(np.nanmean(values)) if values else np.nan
+    values = [_value(summary, f"{key}_{y}") for y in years]
+    return float(np.nanmean(values)) if values and not np.all(np.isnan(values)) else np.nan
 
 
 def _change(summary: pd.Series, key: str, start: int, end: int) -> float:
-    a, b = summary.get(f"{key}_{start}", np.nan), summary.get(f"{key}_{end}", np.nan)
+    a, b = _value(summary, f"{key}_{start}"), _value(summary, f"{key}_{end}")
     return float(b / a - 1) if a and np.isfinite(a) else np.nan
 
 

@@ -2,18 +2,32 @@
 
 Start it with ``make app`` (``solara run sim/app/page.py``) and open the address it prints.
 
-The sidebar has a switch for each of the ten policies the sources propose, a slider for each
+The sidebar has a switch for each of the policies the sources propose, a slider for each
 policy's main intensity, the day the switched-on policies take effect (0: from the start;
 later: watch the pre-reform baseline turn into the reform), the scale and the seed. Moving a
 widget changes nothing until **Reset**, which rebuilds the model from those settings through
 the same Hydra configs as the command line (``sim.runs.api.compose``). **Step** advances the model
 by "Render Interval" days; ▶ plays.
 
-The main area shows, live: disputes filed per day, violent incidents and injured doctors
-(cumulative), mean trust in doctors and in primary clinics with the legitimacy of the dispute
-system (Epstein's legitimacy), a sample of the residents' social network coloured by each
-resident's trust in doctors (a ring marks an open dispute), and the run's headline figures
-(``sim.metrics.summarise``).
+**One world or two.** The switch above the headline figures puts the pre-reform baseline beside
+the chosen policies, run in lockstep from the same seed: two ``TrustModel`` instances with the
+same residents, the same network and the same illnesses (common random numbers), so that every
+difference between them is what the policies did. Switched on mid-run, the baseline is run up to
+the same day first. It stays on across **Reset**.
+
+The main area shows, live: the residents' social network around resident 0 coloured by each
+resident's trust in doctors, in each world (a ring marks an open dispute, a star the resident
+followed); the run's headline figures (``sim.engine.metrics.summarise``); disputes filed per day,
+violent incidents and injured doctors (cumulative), mean trust in doctors and in primary clinics
+with the legitimacy of the dispute system, each world's line beside the other's; the difference
+(policies minus baseline) over time; and **a resident's story**: pick a resident by number (or
+the one with the most to tell) and see their episodes of care and what they paid, what their
+contacts and the media told them, their trust, disputes and any violence, as a timeline, in each
+world (``sim.engine.watch``, ``sim.analysis.story``). The residents drawn in the network are
+watched from day 0; another resident is watched from the day they are picked.
+
+Every chart says what it shows: one run per world (no interval), its seed, scale and days;
+moving means are trailing and start where their window is full.
 """
 
 from __future__ import annotations
@@ -21,18 +35,23 @@ from __future__ import annotations
 import html
 import warnings
 
+import mesa
 import networkx as nx
+import numpy as np
 import solara
 from matplotlib.figure import Figure
 
 with warnings.catch_warnings():  # solara's hook linter flags Mesa's own ComponentsView on import
     warnings.filterwarnings("ignore", message=".*use_state. found despite early return", category=UserWarning)
     from mesa.visualization import Slider, SolaraViz
+    from mesa.visualization.utils import force_update
 
-from sim.analysis.drawing import draw_trust_network, network_sample
+from sim.analysis import story
+from sim.analysis.drawing import draw_trust_network, network_sample, time_axis
 from sim.config.compose import compose
 from sim.engine.metrics import summarise
 from sim.engine.model import TrustModel
+from sim.engine.watch import Watch
 from sim.policies import POLICIES, POLICY_NAMES
 
 #: Scales offered on the page ('large', a million residents, is too slow to watch live).
@@ -41,6 +60,13 @@ SCALES = ("tiny", "small", "default")
 MAIN_INTENSITY = {name: policy.main_intensity for name, policy in POLICIES.items()}
 #: Days one click on "Step" advances at first (SolaraViz's "Render Interval").
 DAYS_PER_STEP = 7
+#: Window of the disputes chart's moving mean (days; drawn from the first full window).
+WINDOW = 30
+#: Label of the switch between one world and two.
+TWO_WORLDS_LABEL = "Two worlds: the baseline beside the policies (same seed)"
+#: Events of a resident's story listed under its chart (the latest).
+STORY_ROWS = 40
+BASELINE_LABEL = "Pre-reform baseline"
 
 
 def intensity_setting(policy: str) -> str:
@@ -86,28 +112,122 @@ def overrides(settings: dict) -> list[str]:
     return result
 
 
-class TrustApp(TrustModel):
-    """The trust model built from the page's widgets (keyword arguments, see :func:`overrides`).
+class PageView:
+    """What the page shows, kept across **Reset** (SolaraViz rebuilds the model from the sidebar's
+    settings and hands this over as a fixed parameter): one world or two, the resident followed."""
 
-    SolaraViz's Reset calls ``TrustApp(**settings)``; the settings go through
-    ``sim.runs.api.compose``, so the page runs exactly what ``python -m sim`` would with the same
-    overrides.
+    def __init__(self, two_worlds: bool = False, resident: int = 0):
+        self.two_worlds, self.resident = two_worlds, resident
+
+
+class TrustApp(mesa.Model):
+    """The page's model: the world of the chosen policies (``main``) and, in two-world mode, the
+    pre-reform baseline beside it (``baseline``), both built from the page's settings (keyword
+    arguments, see :func:`overrides`) with the same seed and stepped in lockstep.
+
+    SolaraViz drives one model: it calls ``TrustApp(**settings)`` on Reset and ``step()`` on
+    Step, and hands the app to every component, which draws one world or both. The settings go
+    through ``sim.runs.api.compose``, so each world is exactly what ``python -m sim`` runs with the
+    same overrides (the baseline: without the policies). Each world has a
+    :class:`~sim.engine.watch.Watch` of the same residents (those drawn in the network, and the
+    one followed), for the resident's story.
     """
 
-    def __init__(self, **kwargs):  # SolaraViz accepts a catch-all only under the name 'kwargs'
+    def __init__(self, view: PageView | None = None, **kwargs):  # SolaraViz: catch-all only as 'kwargs'
         unknown = set(kwargs) - set(default_settings())
         if unknown:
             raise TypeError(f"unknown setting(s) {sorted(unknown)}")
         self.settings = {**default_settings(), **kwargs}
-        super().__init__(compose(overrides(self.settings)))
-        self.burn_in()
+        super().__init__(seed=int(self.settings["seed"]))  # (nothing draws from it: each world has its streams)
+        self.view = view if view is not None else PageView()
+        self.main = TrustModel(compose(overrides(self.settings))).burn_in()
         self._network_sample: tuple[nx.Graph, dict] | None = None
+        if not 0 <= self.view.resident < self.main.patients.n:  # e.g. a smaller scale since
+            self.view.resident = 0
+        self.watches = {self.main: Watch.attach(self.main, self.watched())}
+        self.baseline: TrustModel | None = None
+        if self.view.two_worlds:
+            self.set_two_worlds(True)
+
+    # ----- the worlds -------------------------------------------------------------------------
+    def step(self) -> None:
+        """One day in each world."""
+        self.main.step()
+        if self.baseline is not None:
+            self.baseline.step()
+
+    @property
+    def two_worlds(self) -> bool:
+        return self.baseline is not None
+
+    def set_two_worlds(self, on: bool) -> None:
+        """Put the baseline beside the policies (run up to today first, from the same seed), or drop it."""
+        self.view.two_worlds = bool(on)
+        if on and self.baseline is None:
+            baseline = TrustModel(compose(overrides(baseline_settings(self.settings)))).burn_in()
+            self.watches[baseline] = Watch.attach(baseline, self.watches[self.main].watched)
+            baseline.run(self.main.day)
+            self.baseline = baseline
+        elif not on and self.baseline is not None:
+            self.watches.pop(self.baseline)
+            self.baseline = None
+
+    def worlds(self) -> dict[str, TrustModel]:
+        """The worlds shown: ``policies`` (the chosen policies), after ``baseline`` in two-world mode."""
+        if self.baseline is None:
+            return {"policies": self.main}
+        return {"baseline": self.baseline, "policies": self.main}
+
+    def label(self, key: str) -> str:
+        """A world's name on the page: the baseline, or the policies switched on."""
+        if key == "baseline":
+            return BASELINE_LABEL
+        on = self.main.config.policies.enabled()
+        if not on:
+            return "No policy (the baseline)" if self.baseline is None else "Policies: none switched on"
+        return "Policies: " + " + ".join(POLICIES[p].label for p in on)
+
+    @property
+    def day(self) -> int:
+        return self.main.day
+
+    @property
+    def config(self):
+        return self.main.config
 
     def network_sample(self) -> tuple[nx.Graph, dict]:
-        """The residents drawn on the page and their positions (computed once per model)."""
+        """The residents drawn on the page and their positions (computed once: both worlds have
+        the same network, drawn from the seed's own stream)."""
         if self._network_sample is None:
-            self._network_sample = network_sample(self)
+            self._network_sample = network_sample(self.main)
         return self._network_sample
+
+    # ----- the resident followed --------------------------------------------------------------
+    def watched(self) -> list[int]:
+        """The residents whose story is recorded: those drawn in the network, and the one followed."""
+        sample, _ = self.network_sample()
+        return [self.view.resident, *(int(r) for r in sample.nodes if int(r) != self.view.resident)]
+
+    @property
+    def resident(self) -> int:
+        return self.view.resident
+
+    def follow(self, resident: int) -> None:
+        """Follow ``resident``'s story (watched from the next day if not watched yet)."""
+        resident = int(resident)
+        if not 0 <= resident < self.main.patients.n:
+            raise ValueError(f"resident {resident} does not exist (residents 0-{self.main.patients.n - 1})")
+        self.view.resident = resident
+        for watch in self.watches.values():
+            watch.add([resident])
+
+    def story_worlds(self) -> dict[str, tuple[TrustModel, Watch]]:
+        return {self.label(key): (world, self.watches[world]) for key, world in self.worlds().items()}
+
+
+def baseline_settings(settings: dict) -> dict:
+    """The same settings with every policy switched off: the pre-reform baseline of the same seed."""
+    return {**settings, **dict.fromkeys(POLICY_NAMES, False)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,56 +243,164 @@ def _show(fig: Figure):
     return solara.FigureMatplotlib(fig, format="png")
 
 
-def DisputesChart(model: TrustModel):
-    """Disputes filed per day, with a 30-day moving average."""
+def _ls(key: str) -> str:
+    """Line style of a world: the baseline dashed, the policies solid."""
+    return "--" if key == "baseline" else "-"
+
+
+def run_note(app: TrustApp) -> str:
+    """What a chart shows, in one line: runs, seed, scale and days (every chart says it)."""
+    cfg, world = app.config, app.main
+    runs = "one run per world" if app.two_worlds else "one run"
+    days = f"days 0-{world.day - 1}" if world.day > 0 else "day 0"
+    return f"{runs} (no interval), seed {cfg.seed}, scale {cfg.scale.name} ({world.patients.n:,} residents), {days}"
+
+
+def _finish(fig: Figure, ax, app: TrustApp, title: str, frame=None) -> None:
+    _, x_label = time_axis(frame) if frame is not None and len(frame) else ("day", "Day")
+    ax.set_title(title)
+    ax.set_xlabel(x_label.lower())
+    fig.suptitle(run_note(app), fontsize=8, color="0.3")
+
+
+def _series(app: TrustApp):
+    """(key, daily frame, x values) of each world shown."""
+    out = []
+    for key, world in app.worlds().items():
+        frame = world.timeseries()
+        column, _ = time_axis(frame) if len(frame) else ("day", "Day")
+        out.append((key, frame, frame[column] if len(frame) else frame.get("day")))
+    return out
+
+
+def _who(app: TrustApp, key: str) -> str:
+    return f" ({key})" if app.two_worlds else ""
+
+
+def DisputesChart(app: TrustApp):
+    """Disputes filed per day, with a trailing 30-day mean from the first full window (day 29)."""
     fig, ax = _figure()
-    frame = model.timeseries()
-    if len(frame):
-        day, disputes = frame["day"], frame["disputes"]
-        ax.plot(day, disputes, color="tab:orange", alpha=0.35, lw=0.8, label="per day")
-        ax.plot(day, disputes.rolling(30, min_periods=1).mean(), color="tab:orange", lw=2, label="30-day mean")
-        ax.legend(loc="upper left")
-    ax.set(title="Disputes filed", xlabel="day", ylabel="disputes per day")
+    frame = None
+    for key, frame, x in _series(app):
+        if not len(frame):
+            continue
+        disputes = frame["disputes"]
+        colour = "0.35" if key == "baseline" else "tab:orange"
+        ax.plot(x, disputes, color=colour, alpha=0.25, lw=0.7, ls=_ls(key))
+        ax.plot(x, disputes.rolling(WINDOW, min_periods=WINDOW).mean(), color=colour, lw=2, ls=_ls(key),
+                label=f"{app.label(key)}: {WINDOW}-day mean")  # fmt: skip
+    if frame is not None and len(frame):
+        ax.legend(loc="upper left", fontsize=7, title=f"thin: per day; thick: mean from day {WINDOW - 1}",
+                  title_fontsize=7)  # fmt: skip
+    ax.set_ylabel("disputes per day")
+    _finish(fig, ax, app, "Disputes filed", frame)
     return _show(fig)
 
 
-def ViolenceChart(model: TrustModel):
+def ViolenceChart(app: TrustApp):
     """Violent incidents (disturbances and assaults) and injured doctors since day 0."""
     fig, ax = _figure()
-    frame = model.timeseries()
-    if len(frame):
-        day = frame["day"]
-        ax.step(day, frame["violent_incidents"].cumsum(), where="post", color="tab:red", label="violent incidents")
-        ax.step(day, frame["doctors_injured"].cumsum(), where="post", color="black", label="doctors injured")
-        ax.legend(loc="upper left")
-    ax.set(title="Violence against doctors (cumulative)", xlabel="day", ylabel="count")
+    frame = None
+    for key, frame, x in _series(app):
+        if not len(frame):
+            continue
+        ls, who = _ls(key), _who(app, key)
+        ax.step(x, frame["violent_incidents"].cumsum(), where="post", color="tab:red", ls=ls,
+                label=f"violent incidents{who}")  # fmt: skip
+        ax.step(x, frame["doctors_injured"].cumsum(), where="post", color="black", ls=ls,
+                label=f"doctors injured{who}")  # fmt: skip
+    if frame is not None and len(frame):
+        ax.legend(loc="upper left", fontsize=7)
+    ax.set_ylabel("count since day 0")
+    _finish(fig, ax, app, "Violence against doctors (cumulative)", frame)
     return _show(fig)
 
 
-def TrustChart(model: TrustModel):
+def TrustChart(app: TrustApp):
     """Mean trust in doctors and in primary clinics, and the dispute system's legitimacy."""
     fig, ax = _figure()
-    frame = model.timeseries()
-    if len(frame):
-        ax.plot(frame["day"], frame["mean_trust"], color="tab:green", lw=2, label="trust in doctors")
-        ax.plot(frame["day"], frame["mean_trust_primary"], color="tab:olive", label="trust in primary clinics")
-        ax.plot(frame["day"], frame["system_legitimacy"], color="tab:blue", ls="--", label="dispute-system legitimacy")
-        ax.legend(loc="lower left")
-    ax.set(title="Mean trust", xlabel="day", ylim=(0, 1))
+    frame = None
+    for key, frame, x in _series(app):
+        if not len(frame):
+            continue
+        ls, who = _ls(key), _who(app, key)
+        ax.plot(x, frame["mean_trust"], color="tab:green", lw=2, ls=ls, label=f"trust in doctors{who}")
+        ax.plot(x, frame["mean_trust_primary"], color="tab:olive", ls=ls, label=f"trust in primary clinics{who}")
+        ax.plot(x, frame["system_legitimacy"], color="tab:blue", ls=ls, lw=1, label=f"dispute-system legitimacy{who}")
+    if frame is not None and len(frame):
+        ax.legend(loc="lower left", fontsize=7, ncols=2 if app.two_worlds else 1)
+    ax.set(ylim=(0, 1), ylabel="mean over residents (0-1)")
+    _finish(fig, ax, app, "Mean trust", frame)
     return _show(fig)
 
 
-def NetworkView(model: TrustApp):
-    """A sample of the social network, coloured by trust in doctors."""
-    fig = Figure(figsize=(6, 5), layout="constrained")
-    ax = fig.subplots()
-    sample, positions = model.network_sample()
-    draw_trust_network(ax, model, sample, positions)
-    ax.set_title(f"{sample.number_of_nodes()} residents around resident 0, day {model.day}")
+#: The difference chart's panels: (daily column, title, cumulate the daily values?). A panel is
+#: drawn when both worlds' daily series have the column: a new daily quantity (e.g. what the
+#: policies cost, once runs have costs) joins by a line here.
+DIFFERENCES = [
+    ("disputes", "disputes filed\n(cumulative)", True),
+    ("violent_incidents", "violent incidents\n(cumulative)", True),
+    ("mean_trust", "mean trust in\ndoctors", False),
+]
+
+
+def DifferenceChart(app: TrustApp):
+    """What the policies changed: policies minus baseline, day by day (two-world mode)."""
+    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    if not app.two_worlds:
+        ax = fig.subplots()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, f"One world. Switch on\n\"{TWO_WORLDS_LABEL}\"\nto see what the policies change",
+                ha="center", va="center", fontsize=9, wrap=True)  # fmt: skip
+        fig.suptitle("Policies minus baseline", fontsize=10)
+        return _show(fig)
+    base, main = app.baseline.timeseries(), app.main.timeseries()
+    panels = [(c, title, cum) for c, title, cum in DIFFERENCES if c in main.columns and c in base.columns]
+    axes = np.atleast_1d(fig.subplots(1, max(1, len(panels))))
+    if len(main):
+        column, x_label = time_axis(main)
+        for ax, (name, title, cumulative) in zip(axes, panels, strict=False):
+            a, b = main[name].astype(float), base[name].astype(float)
+            diff = a.cumsum() - b.cumsum() if cumulative else a - b
+            ax.axhline(0, color="0.5", lw=0.8)
+            ax.plot(main[column], diff, color="tab:purple", lw=1.8)
+            ax.set_title(title, fontsize=8)
+            ax.set_xlabel(x_label.lower(), fontsize=8)
+            ax.tick_params(labelsize=7)
+    no_policy = not app.main.config.policies.enabled()
+    fig.suptitle(
+        "Policies minus baseline: same residents, same illnesses"
+        + (" (no policy is on: the worlds are the same)" if no_policy else "")
+        + "\n"
+        + run_note(app),
+        fontsize=8,
+    )
     return _show(fig)
 
 
-def policy_labels(model: TrustApp) -> list[str]:
+def NetworkView(app: TrustApp):
+    """A sample of the social network, coloured by trust in doctors, in each world."""
+    worlds = app.worlds()
+    fig = Figure(figsize=(6 if len(worlds) == 1 else 9, 5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(worlds)))
+    sample, positions = app.network_sample()
+    for ax, (key, world) in zip(axes, worlds.items(), strict=True):
+        draw_trust_network(ax, world, sample, positions, colourbar=ax is axes[-1])
+        if app.resident in positions:  # the resident whose story is told
+            x, y = positions[app.resident]
+            ax.scatter([x], [y], marker="*", s=260, facecolor="none", edgecolor="blue", linewidths=1.5, zorder=4)
+            ax.annotate(str(app.resident), (x, y), xytext=(6, 6), textcoords="offset points", color="blue", fontsize=8)
+        ax.set_title(app.label(key) if len(worlds) > 1 else "", fontsize=9)
+    fig.suptitle(
+        f"{sample.number_of_nodes()} residents around resident 0, day {app.day}"
+        + (": the same residents in both worlds" if len(worlds) > 1 else "")
+        + f" (ring: open dispute; star: resident {app.resident}, followed below)",
+        fontsize=9,
+    )
+    return _show(fig)
+
+
+def policy_labels(model: TrustModel) -> list[str]:
     """The switched-on policies with their main intensity, e.g. ``mediation (uptake 0.65)``."""
     policies = model.config.policies
     labels = []
@@ -183,37 +411,119 @@ def policy_labels(model: TrustApp) -> list[str]:
     return labels
 
 
-def Headlines(model: TrustApp):
-    """The run so far, in the summary's own figures (``sim.metrics``). Plain HTML: solara's
-    Markdown would fetch KaTeX from a CDN."""
-    s = summarise(model)
-    on = "; ".join(policy_labels(model)) or "none (pre-reform baseline)"
-    start = model.config.policies
+HEADLINE_ROWS = (
+    ("disputes", "disputes_per_hospital_year", "{:.1f}"),
+    ("violent incidents", "violent_incidents_per_hospital_year", "{:.2f}"),
+    ("doctors injured", "doctors_injured_per_hospital_year", "{:.2f}"),
+)
+
+
+def Headlines(app: TrustApp):
+    """The switch between one world and two, and the run so far in the summary's own figures
+    (``sim.engine.metrics``). Plain HTML: solara's Markdown would fetch KaTeX from a CDN."""
+
+    def switch(on: bool) -> None:
+        app.set_two_worlds(on)
+        force_update()
+
+    s = summarise(app.main)
+    on = "; ".join(policy_labels(app.main)) or "none (pre-reform baseline)"
+    start = app.config.policies
     reform_day = max((getattr(start, p).start_day for p in s["policies"]), default=0)
     when = f", from day {reform_day}" if reform_day else ""
     note = " (a tiny hospital serves 1,000 residents: not comparable)" if s["scale"] == "tiny" else ""
-    rows = [
-        ("disputes", f"{s['disputes_per_hospital_year']:.1f}"),
-        ("violent incidents", f"{s['violent_incidents_per_hospital_year']:.2f}"),
-        ("doctors injured", f"{s['doctors_injured_per_hospital_year']:.2f}"),
-    ]
-    table = "".join(f"<tr><td>{k}</td><td style='text-align:right'>{v}</td></tr>" for k, v in rows)
-    return solara.HTML(
-        tag="div",
-        unsafe_innerHTML=f"""<p><b class="headline-day">Day {model.day}</b> &mdash; scale {s["scale"]}
+    if app.two_worlds:
+        b = summarise(app.baseline)
+        head = "<th>baseline</th><th>policies</th><th>difference</th>"
+        cells = [
+            (k, fmt.format(b[key]), fmt.format(s[key]), ("{:+" + fmt[2:]).format(s[key] - b[key]))
+            for k, key, fmt in HEADLINE_ROWS
+        ]
+        table = "".join(f"<tr><td>{k}</td>" + "".join(f"<td style='text-align:right'>{v}</td>" for v in vs) + "</tr>"
+                        for k, *vs in cells)  # fmt: skip
+        trust = (
+            f"<p>Mean trust in doctors {s['mean_trust']:.3f} (baseline {b['mean_trust']:.3f}); "
+            f"in primary clinics {s['mean_trust_primary']:.3f} (baseline {b['mean_trust_primary']:.3f}); "
+            f"dispute-system legitimacy {s['system_legitimacy']:.3f} (baseline {b['system_legitimacy']:.3f}). "
+            "Both worlds: the same seed, residents, network and illnesses.</p>"
+        )
+    else:
+        head = "<th>so far</th>"
+        table = "".join(
+            f"<tr><td>{k}</td><td style='text-align:right'>{fmt.format(s[key])}</td></tr>"
+            for k, key, fmt in HEADLINE_ROWS
+        )
+        trust = (
+            f"<p>Mean trust in doctors {s['mean_trust']:.3f}; in primary clinics {s['mean_trust_primary']:.3f}; "
+            f"dispute-system legitimacy {s['system_legitimacy']:.3f}; "
+            f"out-of-pocket share {s['out_of_pocket_share']:.2f}.</p>"
+        )
+    with solara.Column() as column:
+        solara.Switch(label=TWO_WORLDS_LABEL, value=app.two_worlds, on_value=switch)
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"""<p><b class="headline-day">Day {app.day}</b> &mdash; scale {s["scale"]}
 ({s["n_patients"]:,} residents, {s["n_hospitals"]} hospitals, {s["n_doctors"]} doctors), seed {s["seed"]}</p>
 <p class="headline-policies">Policies on: {html.escape(on)}{when}</p>
-<table><tr><th style='text-align:left'>per hospital per year{note}</th><th>so far</th></tr>{table}</table>
-<p>Mean trust in doctors {s["mean_trust"]:.3f}; in primary clinics {s["mean_trust_primary"]:.3f};
-dispute-system legitimacy {s["system_legitimacy"]:.3f}; out-of-pocket share {s["out_of_pocket_share"]:.2f}.</p>""",
+<table><tr><th style='text-align:left'>per hospital per year{note}</th>{head}</tr>{table}</table>
+{trust}""",
+        )
+    return column
+
+
+def ResidentStory(app: TrustApp):
+    """A resident's story: their trust over the days with their episodes, what they were told,
+    disputes and violence marked, what they paid; the latest events listed (``sim.analysis.story``)."""
+
+    def pick(value) -> None:
+        try:
+            app.follow(int(value))
+        except (TypeError, ValueError):
+            return
+        force_update()
+
+    def most_eventful() -> None:
+        main = app.watches[app.main]
+        app.follow(story.most_eventful(app.main, main))
+        force_update()
+
+    worlds = app.story_worlds()
+    fig = Figure(figsize=(6, 3.6), layout="constrained")
+    story.draw_story(fig, worlds, app.resident)
+    fig.suptitle(f"Resident {app.resident}: {run_note(app)}", fontsize=8, color="0.3")
+    rows = []
+    for key, world in app.worlds().items():
+        frame = story.timeline(world, app.watches[world], app.resident)
+        frame = frame[~((frame["kind"] == "trust") & frame["text"].str.endswith("no change"))]
+        rows += [(r.day, key, r.kind, r.text) for r in frame.itertuples()]
+    rows = sorted(rows, key=lambda r: r[0])[-STORY_ROWS:]
+    body = "".join(
+        f"<tr><td>{day}</td>"
+        + (f"<td>{key}</td>" if len(worlds) > 1 else "")
+        + f"<td>{html.escape(kind)}</td><td>{html.escape(text)}</td></tr>"
+        for day, key, kind, text in reversed(rows)
     )
+    world_head = "<th>world</th>" if len(worlds) > 1 else ""
+    # the grid item has a fixed height: the story scrolls inside it (or drag its corner to enlarge it)
+    with solara.Column(style={"height": "100%", "overflow-y": "auto"}) as column:
+        with solara.Row():
+            solara.InputInt("Resident (number)", value=app.resident, on_value=pick, continuous_update=False)
+            solara.Button("A resident with a story", on_click=most_eventful, outlined=True)
+        _show(fig)
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"""<div class="resident-story" style="font-size:12px">
+<table style="border-spacing:8px 2px"><tr><th>day</th>{world_head}<th>what</th><th></th></tr>{body}</table></div>""",
+        )
+    return column
 
 
-COMPONENTS = [NetworkView, Headlines, DisputesChart, ViolenceChart, TrustChart]
+COMPONENTS = [NetworkView, Headlines, DisputesChart, ViolenceChart, TrustChart, DifferenceChart, ResidentStory]
 
 
-def model_params() -> dict:
-    """SolaraViz widgets: scale, seed, reform day, then a switch and a slider per policy."""
+def model_params(view: PageView | None = None) -> dict:
+    """SolaraViz widgets: scale, seed, reform day, then a switch and a slider per policy; ``view``
+    (what the page shows: one world or two, the resident followed) is handed to each new model."""
     defaults = default_settings()
     params: dict = {
         "scale": {"type": "Select", "value": defaults["scale"], "values": list(SCALES), "label": "Scale"},
@@ -233,17 +543,20 @@ def model_params() -> dict:
             step=0.05,
             dtype=float,
         )
+    if view is not None:
+        params["view"] = view  # a fixed parameter (not a widget): kept across Reset
     return params
 
 
 @solara.component
 def Page():
     """One model per browser session, built from the default settings."""
-    model = solara.use_memo(lambda: TrustApp(**default_settings()), [])
+    view = solara.use_memo(PageView, [])
+    model = solara.use_memo(lambda: TrustApp(view=view, **default_settings()), [])
     SolaraViz(
         model,
         components=COMPONENTS,
-        model_params=model_params(),
+        model_params=model_params(view),
         name="Doctor-patient trust, disputes and violence",
         render_interval=DAYS_PER_STEP,
         play_interval=50,

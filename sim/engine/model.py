@@ -69,6 +69,8 @@ class TrustModel(mesa.Model):
         self.hospitals: list[Hospital] = []
         self._graph = None
         self._observing = False  # observed days have begun (counters were reset after the burn-in)
+        #: read-only onlookers of each day (e.g. ``sim.engine.watch.Watch``): see :meth:`step`
+        self.observers: list = []
 
     # ----- set-up and burn-in -------------------------------------------------------------------
     def setup(self) -> TrustModel:
@@ -111,19 +113,27 @@ class TrustModel(mesa.Model):
 
     # ----- the day ----------------------------------------------------------------------------
     def step(self) -> None:
+        """One day. Observers (``self.observers``) are told when the day starts, after each
+        mechanism and when it is recorded; they read the world and must not change it."""
         world = self.world
         if self.policies.dynamic or world.day in self._change_days:
             world.levers = self.policies.levers_on(world.day)
         world.ledger.new_day()
         for mechanism in self.mechanisms.values():
             mechanism.start_day(world)
+        for observer in self.observers:
+            observer.start_day(world)
         for mechanism in self.mechanisms.values():
             mechanism.step(world)
+            for observer in self.observers:
+                observer.after(mechanism.name, world)
         check_finite(world)
         self.sync_agents()
         world.ledger.close_day()
         if world.day >= 0:
             self.datacollector.collect(self)
+        for observer in self.observers:
+            observer.end_day(world)
         world.day += 1
 
     def sync_agents(self) -> None:

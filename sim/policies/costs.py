@@ -44,15 +44,16 @@ DAYS_PER_YEAR = 365.0
 
 
 def price(default: float, low: float, high: float, doc: str, source: str = "assumption") -> Any:
-    """A unit price (yuan, or a ratio that multiplies one): allowed range ``[0, inf)`` (a
-    negative cost is a configuration error), plausible range ``[low, high]`` (the sensitivity
-    analysis's, ``sim.analysis.sensitivity.UNCERTAIN``), meaning with its unit, and source."""
+    """A unit price (yuan, or a ratio that multiplies one): allowed range ``[0, 10 x high]`` (a
+    negative cost is a configuration error; a value ten times the plausible top is a typo, not a
+    scenario), plausible range ``[low, high]`` (the sensitivity analysis's,
+    ``sim.analysis.sensitivity.UNCERTAIN``), meaning with its unit, and source."""
     if not 0 <= low <= default <= high:
         raise ValueError(f"price {doc!r}: need 0 <= low <= default <= high, got {low}, {default}, {high}")
     return field(
         default=default,
         metadata={
-            "range": (0.0, None),
+            "range": (0.0, 10.0 * high),
             "plausible": (low, high),
             "doc": f"{doc} (plausible {low:,g}-{high:,g})",
             "source": source,

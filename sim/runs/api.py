@@ -5,6 +5,9 @@
 >>> result = run(cfg)
 >>> result.summary["disputes_per_hospital_year"], result.timeseries.tail()
 
+The summary ends with the run's provenance (``sim.runs.provenance.summary_provenance``: code version,
+git commit and uncommitted changes, source hash, package versions, config hash).
+
 :func:`run` validates the config it is given (it may have been changed since it was composed)
 and refuses a population that does not fit in memory (``sim.runs.resources``); configuration errors
 are :class:`~sim.config.fields.ConfigError` naming the key (``sim.config.compose``).
@@ -49,6 +52,7 @@ def run(config: SimConfig | list[str] | tuple[str, ...] = ()) -> RunResult:
     built; both raise :class:`ConfigError` naming the key."""
     from sim.engine.metrics import summarise
     from sim.engine.model import TrustModel
+    from sim.runs.provenance import summary_provenance
     from sim.runs.resources import check_memory
 
     if isinstance(config, SimConfig):
@@ -59,4 +63,6 @@ def run(config: SimConfig | list[str] | tuple[str, ...] = ()) -> RunResult:
     started = time.perf_counter()
     model = TrustModel(config).run()
     wall = time.perf_counter() - started
-    return RunResult(summary=summarise(model, wall), timeseries=model.timeseries(), model=model)
+    # which code, packages and config produced it (sim.runs.provenance): sim.runs.reproduce checks it
+    summary = {**summarise(model, wall), **summary_provenance(config)}
+    return RunResult(summary=summary, timeseries=model.timeseries(), model=model)

@@ -6,7 +6,7 @@ Writes into the sweep directory (readable with ``pandas.read_parquet``):
   job that ran a batch of seeds, ``replicates``): ``run_id`` (the directory, relative to the
   sweep's), ``status`` (``completed``, ``failed``, ``running`` for a job killed or still going,
   ``missing`` when no status was written), ``error``, ``arm`` (the policies in effect during
-  the run, see :func:`arm_label`), ``policies``, ``seed``, every swept config value (each key
+  the run, see :func:`arm_label`), ``policies``, ``seed``, ``scale``, ``days``, every swept config value (each key
   overridden on the command line or by the sweeper, and every other config value that
   differs between runs) and every metric of ``summary.json`` (``sim/metrics.py``);
 - ``timeseries.parquet``: one row per run and day (``run_id``, ``arm``, ``seed`` and the
@@ -129,6 +129,9 @@ def read_run(run_dir: Path, sweep_dir: Path | None = None) -> tuple[dict, dict, 
         "arm": arm_label(config),
         "policies": "+".join(effective_policies(config)) or "none",
         "seed": config["seed"],
+        # what every figure states (sim.analysis.plots.run_context), swept or not
+        "scale": (config.get("scale") or {}).get("name"),
+        "days": config.get("days"),
         "context": context_of(config),
         "code": ((status.get("code") or {}).get("source_sha256") or "")[:12] or None,
     }
@@ -209,6 +212,10 @@ def collect(
                 bucket.append(frame.assign(**tag)[[*tag, *frame.columns]])
         metrics.append({k: v for k, v in summary.items() if k not in SUMMARY_CONFIG_KEYS})
     results = pd.concat([results, pd.DataFrame(metrics, index=results.index)], axis=1)
+    for column in results.columns:  # true/false with gaps (e.g. ``dirty``): a nullable boolean, which
+        values = results[column].dropna()  # a parquet file gives back as it was (not None for NaN)
+        if results[column].dtype == object and len(values) and values.map(type).eq(bool).all():
+            results[column] = results[column].astype("boolean")
     timeseries = pd.concat(series_, ignore_index=True) if series_ else pd.DataFrame()
     trust_end = pd.concat(trust, ignore_index=True) if trust else pd.DataFrame()
     if write:

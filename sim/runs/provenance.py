@@ -9,6 +9,11 @@ The package version alone says nothing (it stays 0.1.0 between releases), so the
   where to find that code again;
 - ``version``: the installed package version.
 
+A run's ``summary.json`` carries all of these (:func:`summary_provenance`), with the versions of
+Python and of the packages the numbers depend on (:data:`KEY_PACKAGES`) and ``config_sha256``, a
+hash of the run's resolved config (:func:`config_hash`), so that a result says which code and
+which config produced it and ``python -m sim.runs.reproduce`` can check that it still does.
+
 ``sim.runs.sweep`` keeps ``source_sha256`` in every run's ``status.json`` and redoes a completed run
 whose code differs (a change to any module of the package, analysis code included: a false
 alarm costs a rerun, a missed one mixes results of two models). The values are computed once
@@ -17,10 +22,15 @@ per process.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import json
+import platform
 import shutil
 import subprocess
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
 from pathlib import Path
 
 from sim.version import __version__
@@ -80,3 +90,65 @@ def describe(identity: dict | None) -> str:
     if identity.get("commit"):
         text += f" (commit {identity['commit'][:7]}{', uncommitted changes' if identity.get('dirty') else ''})"
     return text
+
+
+#: Distributions whose versions a summary records (the model's numbers depend on them), and the
+#: summary key of each: ``mesa_version``, ``numpy_version``, ..., ``hydra_core_version``.
+KEY_PACKAGES = ("mesa", "numpy", "scipy", "pandas", "hydra-core", "networkx")
+
+
+def package_key(distribution: str) -> str:
+    return distribution.replace("-", "_") + "_version"
+
+
+@functools.cache
+def package_versions() -> dict[str, str | None]:
+    """``{"mesa_version": "3.3.1", ...}`` (``None`` for a package that is not installed) and
+    ``python_version``."""
+    versions: dict[str, str | None] = {"python_version": platform.python_version()}
+    for name in KEY_PACKAGES:
+        try:
+            versions[package_key(name)] = installed_version(name)
+        except PackageNotFoundError:
+            versions[package_key(name)] = None
+    return versions
+
+
+#: Config keys left out of :func:`config_hash`: ``replicates`` only batches seeds into one job
+#: (each seed's run is that of the seed alone, ``sim.runs.sweep.replicate_configs``).
+UNHASHED_CONFIG_KEYS = ("replicates",)
+
+
+def config_hash(config) -> str:
+    """SHA-256 (hex) of a run's resolved config (a ``SimConfig``, or the same as a plain dict):
+    every value, keys sorted, as canonical JSON, without :data:`UNHASHED_CONFIG_KEYS`.
+
+    Two runs with the same hash had the same configuration. A later version of the schema (a
+    new parameter, even one whose default changes nothing) changes the hash of the same run."""
+    data = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
+    for key in UNHASHED_CONFIG_KEYS:
+        data.pop(key, None)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+#: Summary keys that say which code, machine and config produced a result (not what it found).
+#: They vary between commits (``commit``, ``dirty``, ``source_sha256``; ``config_sha256`` when the
+#: schema changes) or machines (the versions): the golden records leave them out and
+#: ``sim.runs.reproduce`` reports them beside, not as, a difference in results.
+PROVENANCE_KEYS = (
+    "version",
+    "commit",
+    "dirty",
+    "source_sha256",
+    "config_sha256",
+    "python_version",
+    *(package_key(name) for name in KEY_PACKAGES),
+)
+
+
+def summary_provenance(config) -> dict:
+    """The :data:`PROVENANCE_KEYS` of a run of ``config``, for its ``summary.json`` (flat, like the
+    rest of the summary: ``sim.runs.collect`` makes one column of each)."""
+    record = {**code_identity(), "config_sha256": config_hash(config), **package_versions()}
+    return {key: record[key] for key in PROVENANCE_KEYS}
