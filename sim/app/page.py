@@ -28,12 +28,26 @@ watched from day 0; another resident is watched from the day they are picked.
 
 Every chart says what it shows: one run per world (no interval), its seed, scale and days;
 moving means are trailing and start where their window is full.
+
+**Memory: sessions are bounded and freed.** Each browser session holds its worlds (about 0.45 GB
+at the default scale, measured in docs/reliability.md). A session's worlds and watches are
+released when its kernel closes: when the tab is closed, or ``SIM_APP_DISCONNECT_TIMEOUT``
+(default 15 minutes) after the page lost its connection without closing (solara's own default
+is 24 hours); a run that was playing then stops. The server keeps the worlds of at most
+``SIM_APP_MAX_SESSIONS`` sessions (default 12, for a 24 GB laptop: about 5.5 GB at the default
+scale); a new session beyond that releases the worlds of the session used least recently, whose
+page then says so (**Reset** there starts again). See :class:`SessionRegistry`.
 """
 
 from __future__ import annotations
 
 import html
+import logging
+import os
+import threading
 import warnings
+import weakref
+from collections import OrderedDict
 
 import mesa
 import networkx as nx
@@ -67,6 +81,48 @@ TWO_WORLDS_LABEL = "Two worlds: the baseline beside the policies (same seed)"
 #: Events of a resident's story listed under its chart (the latest).
 STORY_ROWS = 40
 BASELINE_LABEL = "Pre-reform baseline"
+
+#: Environment setting: the most sessions whose worlds the server keeps at once.
+MAX_SESSIONS_ENV = "SIM_APP_MAX_SESSIONS"
+#: Its default, for a 24 GB laptop: ~0.45 GB per session at the default scale (two worlds and the
+#: charts; docs/reliability.md), so ~5.5 GB for 12, leaving most of the machine to everything else.
+DEFAULT_MAX_SESSIONS = 12
+#: Environment setting: how long a page that lost its connection (without closing) keeps its
+#: session before the kernel is closed and its worlds freed (solara's ``kernel.cull_timeout``;
+#: ``SOLARA_KERNEL_CULL_TIMEOUT``, if set, wins).
+DISCONNECT_TIMEOUT_ENV = "SIM_APP_DISCONNECT_TIMEOUT"
+DEFAULT_DISCONNECT_TIMEOUT = "15m"
+
+logger = logging.getLogger(__name__)
+
+
+def max_sessions_setting() -> int:
+    """``SIM_APP_MAX_SESSIONS`` (a whole number, at least 1), or the default."""
+    raw = os.environ.get(MAX_SESSIONS_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_SESSIONS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{MAX_SESSIONS_ENV}={raw!r}: expected a whole number of sessions, at least 1") from None
+    if value < 1:
+        raise ValueError(f"{MAX_SESSIONS_ENV}={raw!r}: expected a whole number of sessions, at least 1")
+    return value
+
+
+def _set_disconnect_timeout() -> None:
+    """Close a page's kernel (and free its worlds) this long after it lost its connection,
+    instead of solara's 24 hours, unless solara's own setting was given."""
+    if "SOLARA_KERNEL_CULL_TIMEOUT" in os.environ:
+        return
+    try:
+        import solara.server.settings
+    except ImportError:  # pragma: no cover (solara without its server)
+        return
+    solara.server.settings.kernel.cull_timeout = os.environ.get(DISCONNECT_TIMEOUT_ENV) or DEFAULT_DISCONNECT_TIMEOUT
+
+
+_set_disconnect_timeout()
 
 
 def intensity_setting(policy: str) -> str:
@@ -114,10 +170,125 @@ def overrides(settings: dict) -> list[str]:
 
 class PageView:
     """What the page shows, kept across **Reset** (SolaraViz rebuilds the model from the sidebar's
-    settings and hands this over as a fixed parameter): one world or two, the resident followed."""
+    settings and hands this over as a fixed parameter): one world or two, the resident followed.
+
+    It is also the browser session's handle on its worlds: the :class:`TrustApp` in use
+    (``app``), released when the session ends (:meth:`close`) or is evicted by the
+    :class:`SessionRegistry` (then ``released`` says why, and the page shows it).
+    """
 
     def __init__(self, two_worlds: bool = False, resident: int = 0):
         self.two_worlds, self.resident = two_worlds, resident
+        self.app: TrustApp | None = None
+        #: Why this session's worlds were released (shown on the page), or None.
+        self.released: str | None = None
+        #: Called (in a thread of its own) when the registry evicts this session: redraws the page.
+        self.on_evicted = None
+
+    def attach(self, app: TrustApp) -> None:
+        """``app`` is now the session's model (a new one on Reset): the one it replaces is released."""
+        previous, self.app, self.released = self.app, app, None
+        if previous is not None and previous is not app:
+            previous.release()
+
+    def release(self, reason: str | None = None) -> None:
+        """Free the session's worlds (the app object stays, empty: a playing run stops)."""
+        app, self.app = self.app, None
+        if app is not None:
+            app.release(reason)
+        self.released = reason
+
+    def close(self) -> None:
+        """The session ended (its kernel closed): free its worlds and its place in the registry."""
+        SESSIONS.leave(self)
+        self.release("This session has ended.")
+        self.on_evicted = None
+
+
+class SessionRegistry:
+    """The sessions whose worlds the server keeps: at most ``limit``, the least recently used
+    first to go.
+
+    A session is admitted (:meth:`admit`) before its worlds are built, so memory holds at most
+    ``limit`` sessions' worlds (and, during a session's Reset, the worlds it replaces, released
+    once the new ones are built); the session used least recently
+    (built, stepped, reset, its story picked: :meth:`touch`) is then evicted: its worlds are
+    released and its page says why. A session leaves on its own when its kernel closes
+    (:meth:`leave`). The registry holds only weak references to the sessions (a collected one is
+    forgotten), so it never keeps a session's worlds alive.
+    """
+
+    def __init__(self, limit: int | None = None):
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._live: OrderedDict[int, weakref.ref[PageView]] = OrderedDict()  # oldest use first
+
+    @property
+    def limit(self) -> int:
+        """The bound given, or else ``SIM_APP_MAX_SESSIONS`` read at each admission (default 12)."""
+        return self._limit if self._limit is not None else max_sessions_setting()
+
+    def _purge(self) -> None:
+        """Forget sessions that were collected (call with the lock held; no weakref callbacks,
+        which could run inside the lock during a collection)."""
+        for key in [key for key, ref in self._live.items() if ref() is None]:
+            del self._live[key]
+
+    def admit(self, view: PageView) -> list[PageView]:
+        """``view`` is about to build worlds: make room for it (evicting the least recently used
+        sessions beyond the limit) and count it as the most recent. Returns the evicted sessions."""
+        evicted, limit = [], self.limit
+        with self._lock:
+            self._purge()
+            key = id(view)
+            if key in self._live and self._live[key]() is view:
+                self._live.move_to_end(key)
+            else:
+                self._live.pop(key, None)
+                self._live[key] = weakref.ref(view)
+            while len(self._live) > limit:
+                _, ref = self._live.popitem(last=False)
+                other = ref()
+                if other is not None and other is not view:
+                    evicted.append(other)
+        message = (
+            f"This session's simulation was closed to free memory: the server keeps at most {limit} "
+            "session(s) and this one was used least recently. Press Reset to start again."
+        )
+        for other in evicted:
+            logger.info("page sessions: %d kept, evicting the least recently used", limit)
+            other.release(message)
+            notify = other.on_evicted
+            if notify is not None:  # redraw that page from a thread of its own (no lock of ours held)
+                threading.Thread(target=notify, name="sim-app-evicted", daemon=True).start()
+        return evicted
+
+    def touch(self, view: PageView) -> None:
+        """``view`` was used: it is now the most recent."""
+        with self._lock:
+            ref = self._live.get(id(view))
+            if ref is not None and ref() is view:
+                self._live.move_to_end(id(view))
+
+    def leave(self, view: PageView) -> None:
+        with self._lock:
+            ref = self._live.get(id(view))
+            if ref is not None and ref() is view:
+                del self._live[id(view)]
+
+    def sessions(self) -> list[PageView]:
+        """The sessions kept, least recently used first."""
+        with self._lock:
+            self._purge()
+            refs = list(self._live.values())
+        return [view for view in (ref() for ref in refs) if view is not None]
+
+    def __len__(self) -> int:
+        return len(self.sessions())
+
+
+#: The server's sessions (one process serves every visitor); the bound: ``SIM_APP_MAX_SESSIONS``.
+SESSIONS = SessionRegistry()
 
 
 class TrustApp(mesa.Model):
@@ -140,6 +311,9 @@ class TrustApp(mesa.Model):
         self.settings = {**default_settings(), **kwargs}
         super().__init__(seed=int(self.settings["seed"]))  # (nothing draws from it: each world has its streams)
         self.view = view if view is not None else PageView()
+        self.released: str | None = None
+        if view is not None:  # a page's session (not a bare app in a notebook or a test): bounded
+            SESSIONS.admit(self.view)
         self.main = TrustModel(compose(overrides(self.settings))).burn_in()
         self._network_sample: tuple[nx.Graph, dict] | None = None
         if not 0 <= self.view.resident < self.main.patients.n:  # e.g. a smaller scale since
@@ -148,13 +322,33 @@ class TrustApp(mesa.Model):
         self.baseline: TrustModel | None = None
         if self.view.two_worlds:
             self.set_two_worlds(True)
+        self.view.attach(self)
 
     # ----- the worlds -------------------------------------------------------------------------
     def step(self) -> None:
-        """One day in each world."""
-        self.main.step()
-        if self.baseline is not None:
-            self.baseline.step()
+        """One day in each world. Once released: nothing, and ``running`` turns False, which stops
+        SolaraViz's play loop and disables its Step button; a play loop that goes on anyway (its
+        page closed, its reactive state gone with the kernel) gets an error, which ends it."""
+        main, baseline = self.main, self.baseline  # (a release may come from another thread meanwhile)
+        if self.released is not None or main is None:
+            if not self.running:  # stepped again after the release: only a play loop whose page is
+                raise RuntimeError(self.released)  # gone does that (it ends on the error)
+            self.running = False
+            return
+        main.step()
+        if baseline is not None:
+            baseline.step()
+        SESSIONS.touch(self.view)
+
+    def release(self, reason: str | None = None) -> None:
+        """Drop both worlds, their watches and the network drawn, so that they are freed even
+        while something (a play thread, a stale widget) still holds this object; ``running``
+        turns False. Idempotent."""
+        self.released = reason or "This session has ended."
+        self.running = False
+        self.main = self.baseline = None  # type: ignore[assignment]
+        self.watches = {}
+        self._network_sample = None
 
     @property
     def two_worlds(self) -> bool:
@@ -163,6 +357,9 @@ class TrustApp(mesa.Model):
     def set_two_worlds(self, on: bool) -> None:
         """Put the baseline beside the policies (run up to today first, from the same seed), or drop it."""
         self.view.two_worlds = bool(on)
+        if self.released is not None:
+            return
+        SESSIONS.touch(self.view)
         if on and self.baseline is None:
             baseline = TrustModel(compose(overrides(baseline_settings(self.settings)))).burn_in()
             self.watches[baseline] = Watch.attach(baseline, self.watches[self.main].watched)
@@ -215,6 +412,9 @@ class TrustApp(mesa.Model):
     def follow(self, resident: int) -> None:
         """Follow ``resident``'s story (watched from the next day if not watched yet)."""
         resident = int(resident)
+        if self.released is not None:
+            return
+        SESSIONS.touch(self.view)
         if not 0 <= resident < self.main.patients.n:
             raise ValueError(f"resident {resident} does not exist (residents 0-{self.main.patients.n - 1})")
         self.view.resident = resident
@@ -518,7 +718,23 @@ def ResidentStory(app: TrustApp):
     return column
 
 
-COMPONENTS = [NetworkView, Headlines, DisputesChart, ViolenceChart, TrustChart, DifferenceChart, ResidentStory]
+def _unless_released(component):
+    """The component, or, once the session's worlds were released, the reason (on every panel)."""
+
+    def shown(app: TrustApp):
+        if app.released is not None:
+            return solara.Warning(app.released, classes=["session-released"])
+        return component(app)
+
+    shown.__name__ = shown.__qualname__ = component.__name__
+    shown.__doc__ = component.__doc__
+    return shown
+
+
+COMPONENTS = [
+    _unless_released(c)
+    for c in (NetworkView, Headlines, DisputesChart, ViolenceChart, TrustChart, DifferenceChart, ResidentStory)
+]
 
 
 def model_params(view: PageView | None = None) -> dict:
@@ -548,11 +764,42 @@ def model_params(view: PageView | None = None) -> dict:
     return params
 
 
+def _redraw_in(context):
+    """A function that redraws the page of a kernel context (from any thread), or None outside a server."""
+    if context is None:
+        return None
+    context = weakref.ref(context)
+
+    def redraw() -> None:
+        ctx = context()
+        if ctx is None or ctx.closed_event.is_set():
+            return
+        try:
+            with ctx:
+                force_update()
+        except Exception:  # the page may be closing meanwhile: it has nothing to show then
+            logger.debug("could not redraw an evicted page", exc_info=True)
+
+    return redraw
+
+
+def _current_kernel_context():
+    try:
+        from solara.server import kernel_context
+    except ImportError:  # pragma: no cover
+        return None
+    return kernel_context.get_current_context() if kernel_context.has_current_context() else None
+
+
 @solara.component
 def Page():
-    """One model per browser session, built from the default settings."""
+    """One model per browser session, built from the default settings; the session's worlds are
+    released when the page is closed (its kernel closes: the effect's cleanup) and bounded across
+    sessions by :data:`SESSIONS`."""
     view = solara.use_memo(PageView, [])
+    view.on_evicted = solara.use_memo(lambda: _redraw_in(_current_kernel_context()), [])
     model = solara.use_memo(lambda: TrustApp(view=view, **default_settings()), [])
+    solara.use_effect(lambda: view.close, [])  # cleanup on unmount: the kernel context closed
     SolaraViz(
         model,
         components=COMPONENTS,
