@@ -5,7 +5,8 @@
     python experiments/robustness.py hydra/launcher=slurm hydra.launcher.partition=compute   # on a cluster
 
 Method: ``sim/analysis/robustness.py``. Three parts, each a resumable design sweep (``--out``/runs/)
-on local cores (``--jobs``) or any Hydra launcher (positional launcher overrides):
+on local cores (``--jobs``) or any Hydra launcher (positional launcher overrides; other positional
+overrides apply to every run, e.g. ``burn_in_days=90``):
 
 1. the policy comparison over ``--posterior-draws`` draws of the calibration's posterior
    (configs/calibration/posterior.csv, written by ``python experiments/calibrate.py --write-config``)
@@ -67,6 +68,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--posterior-draws", type=in_range(int, 2, also=(0,)), help="posterior draws (default 8; cheap 0)")
     ap.add_argument("--posterior", type=Path, help=f"the posterior's sets (default {POSTERIOR_FILE.relative_to(ROOT)})")
     ap.add_argument("--design-seed", type=in_range(int, 0), default=0, help="seed of the Latin hypercube's generator")
+    ap.add_argument(
+        "--reuse-runs",
+        action="store_true",
+        help="analyse the complete runs already in --out/runs (made by earlier code: after a change to the "
+        "analysis code, which would otherwise redo them); each run's code is named in the note",
+    )
     ap.add_argument("--policies", help="comma-separated arms instead of all (e.g. legal_deterrence,historical_package)")
     add_launcher_arguments(ap)
     ap.add_argument("--out", type=Path, default=Path("outputs/robustness"))
@@ -76,7 +83,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name, default in zip(("points", "seeds", "posterior_draws"), defaults, strict=True):
         if getattr(args, name) is None:
             setattr(args, name, default)
-    args.overrides = [f"scale={args.scale}", f"days={args.days}"]
+    # positional overrides: the launcher's go to the launcher, the rest to every run (e.g. burn_in_days=90)
+    is_launcher = [o.startswith(("hydra/launcher", "hydra.launcher")) for o in args.launcher]
+    extra = [o for o, launcher in zip(args.launcher, is_launcher, strict=True) if not launcher]
+    args.launcher = [o for o, launcher in zip(args.launcher, is_launcher, strict=True) if launcher]
+    args.overrides = [f"scale={args.scale}", f"days={args.days}", *extra]
     check_run_overrides(ap, args.overrides)
     arms = rb.comparison_arms(include_packages=True, historical=True)
     if args.policies:
@@ -405,7 +416,7 @@ def main(argv=None) -> int:
     if args.posterior_draws:
         draws = rb.posterior_draws(args.posterior_draws, seed=FIRST_SEED, path=args.posterior)
         arms = {name: members for name, members in args.arms.items() if name != rb.HISTORICAL}
-        runs = rb.run_crossed(draws, arms, seeds, args.overrides, launcher, out / "runs" / "posterior")
+        runs = rb.run_crossed(draws, arms, seeds, args.overrides, launcher, out / "runs" / "posterior", args.reuse_runs)
         rb.check_paired(runs, list(draws.columns))
         posterior = rb.posterior_effects(runs)
         files.append(write_csv(out / "posterior_effects.csv", posterior))
@@ -414,7 +425,8 @@ def main(argv=None) -> int:
 
     design = rb.latin_hypercube(args.points, seed=args.design_seed)
     files.append(write_csv(out / "design.csv", design.rename_axis("point").reset_index()))
-    runs = rb.run_crossed(design, args.arms, seeds, args.overrides, launcher, out / "runs" / "deep")
+    runs = rb.run_crossed(design, args.arms, seeds, args.overrides, launcher, out / "runs" / "deep", args.reuse_runs)
+    codes = sorted(set(runs["code"].dropna()))
     rb.check_paired(runs, list(design.columns))
     relative = rb.point_effects(runs)
     files.append(write_csv(out / "point_effects.csv", relative))
@@ -473,7 +485,9 @@ def main(argv=None) -> int:
     command = " ".join(a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("--out"))
     n_runs = len(runs) + (args.posterior_draws * args.seeds * (len(args.arms) - 1) if args.posterior_draws else 0)
     text_settings = f"{len(design)} points x {args.seeds} seed(s) x {len(args.arms)} arms, {where}; {n_runs} runs, "
-    text_settings += f"{wall:.0f} min on this machine"
+    text_settings += f"{wall:.0f} min on this machine; model code (source SHA-256) {', '.join(codes) or '?'}"
+    if args.reuse_runs:
+        text_settings += ", runs reused (--reuse-runs) and analysed by this commit's analysis code"
     doc_figures = {k: f"img/{v}" for k, v in figures.items()} if args.write_docs else figures
     text = markdown(args, design, failure_rows, box_rows, rankings, verdicts, top, posterior,
                     {"command": command, "text": text_settings}, doc_figures)  # fmt: skip

@@ -224,15 +224,27 @@ def run_crossed(
     overrides: Sequence[str] = (),
     launcher: Sequence[str] = ("hydra/launcher=joblib",),
     sweep_dir: Path | None = None,
+    reuse: bool = False,
 ) -> pd.DataFrame:
     """Run :func:`crossed_design` over ``seeds`` (resumable in ``sweep_dir``): one row per run with
-    ``point``, ``arm``, ``seed``, the point's parameter values and every summary metric."""
-    from sim.runs.designs import run_design
+    ``point``, ``arm``, ``seed``, the point's parameter values and every summary metric.
+    ``reuse``: read the complete runs already in ``sweep_dir`` instead (``design_results``: a
+    re-analysis after a change to the analysis code, which would otherwise redo every run; each
+    run's ``code`` column says which code made it, and its recorded config is checked against the
+    design below)."""
+    from sim.runs.designs import design_results, run_design
 
     design, index = crossed_design(points, arms)
-    runs = run_design(design, seeds, overrides, sweep_dir, launcher)
+    if reuse:
+        runs = design_results(design.astype(object), seeds, Path(sweep_dir))
+    else:
+        runs = run_design(design, seeds, overrides, sweep_dir, launcher)
     runs = runs.rename(columns={"point": "row", "arm": "arm_label"}).join(index, on="row")
-    # each run's own recorded config must hold its point's values (the design reached the runs)
+    # each run's own recorded config must hold its arm's policies and its point's values
+    expected = index["arm"].map({name: "+".join(sorted(m)) for name, m in arms.items()})
+    recorded = runs["policies"].map(lambda p: "" if p == "none" else "+".join(sorted(p.split("+"))))
+    if not (recorded.to_numpy() == expected.to_numpy()[runs["row"].to_numpy()]).all():
+        raise RuntimeError(f"the runs in {sweep_dir} do not hold the design's arms")
     for key in points.columns:
         expected = points[key].to_numpy(float)[runs["point"].to_numpy()]
         if key not in runs or not np.allclose(runs[key].to_numpy(float), expected):
@@ -281,14 +293,18 @@ def effect_intervals(d: np.ndarray, level: float = 0.95) -> dict[str, float]:
       parameters (the interval of a comparison at one calibrated point);
     - *with parameter uncertainty* (``parameter_low``, ``parameter_high``): the random-effects
       prediction interval for the effect under a parameter set drawn from the posterior,
-      mean +- t(N-1) x sqrt(var_parameter + MSB / (N M)) (Higgins, Thompson & Spiegelhalter 2009,
-      eq. 6, with MSB / (N M) the variance of the estimated mean).
+      mean +- t(N-1) x sqrt(var_parameter + max(MSB, MSW) / (N M)) (Higgins, Thompson &
+      Spiegelhalter 2009, eq. 6, with MSB / (N M) the variance of the estimated mean; MSB is at
+      least MSW in expectation, and taking the larger, as ``var_parameter`` is truncated at 0, keeps
+      this interval at least as wide as the first).
     """
     split = variance_split(d)
     n, m = split["draws"], split["seeds"]
     alpha = (1 - level) / 2
     half_seed = scipy_stats.t.ppf(1 - alpha, n * (m - 1)) * np.sqrt(split["var_seed"] / (n * m))
-    half_param = scipy_stats.t.ppf(1 - alpha, n - 1) * np.sqrt(split["var_parameter"] + split["ms_between"] / (n * m))
+    half_param = scipy_stats.t.ppf(1 - alpha, n - 1) * np.sqrt(
+        split["var_parameter"] + max(split["ms_between"], split["ms_within"]) / (n * m)
+    )
     mu = split["mean"]
     return {
         **split,
@@ -461,21 +477,24 @@ def discover(
     x: pd.DataFrame,
     failed: np.ndarray,
     min_density: float = 0.8,
-    max_restricted: int = 3,
     peel_alpha: float = 0.05,
     mass_min: float = 0.05,
     significance: float = 0.05,
+    objective: str = "original",
 ) -> FailureBox | None:
     """The first PRIM box of the failures ``failed`` (bool per row of ``x``, the uncertain
-    parameters of each design point): EMA Workbench's ``Prim`` (lenient1 objective, peeling share
-    ``peel_alpha``, smallest box ``mass_min`` of the points) peels and pastes; the box chosen on
-    its trajectory is the one with the largest coverage among those with density of at least
-    ``min_density`` and at most ``max_restricted`` restricted parameters (Bryant & Lempert 2010:
-    interpretable boxes trade a little density for coverage); if none reaches the density, the
-    densest. Then each restriction whose quasi-p value (Bryant & Lempert 2010: a one-sided binomial
-    test of the box against the box without it) exceeds ``significance`` on every restricted side is
-    dropped, the least significant first. ``None`` when there is nothing to find: no failure, or
-    failures everywhere."""
+    parameters of each design point).
+
+    EMA Workbench's ``Prim`` peels (share ``peel_alpha`` a step, down to ``mass_min`` of the
+    points; Friedman & Fisher's ``original`` objective by default: the workbench's ``lenient1``
+    stops early on small noisy designs) and pastes. The box chosen on that trajectory is the one
+    with the largest coverage among those with a density of at least ``min_density`` (if none
+    reaches it, the densest). Peeling on a small design also cuts slices that hold no failure by
+    chance, so then each restricted side (a lower or an upper limit) whose quasi-p value (Bryant &
+    Lempert 2010: a one-sided binomial test of the box against the box without that limit)
+    exceeds ``significance`` is released, the least significant first, each release a step
+    appended to the trajectory; what remains is the box. ``None`` when there is nothing to find:
+    no failure, or failures everywhere."""
     failed = np.asarray(failed, dtype=bool)
     if len(failed) != len(x):
         raise ValueError(f"{len(failed)} outcomes for {len(x)} design points")
@@ -485,32 +504,42 @@ def discover(
         return None
     prim = _ema_prim()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # pandas' inplace deprecation inside the workbench
+        # the workbench's own deprecation warnings (pandas' ``inplace``: Pandas4Warning) are not ours
+        warnings.simplefilter("ignore")
+        # the workbench's threshold both marks the cases of interest (y >= it: the failures) and is
+        # the density its last box must reach, or it returns a box of everything instead; just above
+        # 0 it keeps the whole trajectory, and the box is chosen on it below, by ``min_density``
         finder = prim.Prim(
-            x.reset_index(drop=True).astype(float), failed, threshold=min_density, peel_alpha=peel_alpha,
-            mass_min=mass_min,
+            x.reset_index(drop=True).astype(float), failed, threshold=1e-6, peel_alpha=peel_alpha,
+            mass_min=mass_min, obj_function=getattr(prim.PRIMObjectiveFunctions, objective.upper()),
         )  # fmt: skip
         box = finder.find_box()
         columns = ["coverage", "density", "mass", "res_dim"]
         trajectory = box.peeling_trajectory[columns].astype(float).reset_index(drop=True)
-        ok = trajectory[
-            (trajectory["density"] >= min_density)
-            & (trajectory["res_dim"] <= max_restricted)
-            & (trajectory["res_dim"] > 0)
-        ]
-        if len(ok):
-            step = int(ok.sort_values(["coverage", "density"], ascending=False).index[0])
+        dense = trajectory[(trajectory["density"] >= min_density) & (trajectory["res_dim"] > 0)]
+        if len(dense):
+            step = int(dense.sort_values(["coverage", "density"], ascending=False).index[0])
         else:
             step = int(trajectory["density"].idxmax())
-        # restrictions that do not matter (quasi-p above significance on every restricted side)
-        # are dropped, the least significant first, each drop a new step of the trajectory
+        # restricted sides that do not matter (quasi-p value above ``significance``) are released,
+        # the least significant first, each release a new step of the trajectory
         box.select(step)
+        data = finder.x.loc[finder.yi_remaining]
         while True:
-            qp = {k: [v for v in sides if v >= 0] for k, sides in box.qp[box._cur_box].items()}
-            weak = {k: min(v) for k, v in qp.items() if v and min(v) > significance}
-            if not weak or len(qp) <= 1:
+            qp = box.qp[box._cur_box]
+            sides = [(v, k, side) for k, values in qp.items() for side, v in enumerate(values) if v >= 0]
+            restricted = {k for _, k, _ in sides}
+            weak = [t for t in sides if t[0] > significance]
+            if not weak or (len(sides) <= 1):
                 break
-            box.drop_restriction(max(weak, key=weak.get))
+            _, key, side = max(weak)
+            if len(restricted) == 1 and sum(k == key for _, k, _ in sides) == 1:
+                break  # (the last restriction stays: a box of everything says nothing)
+            limits = box.box_lims[box._cur_box].copy()
+            limits.loc[side, key] = box.box_lims[0].loc[side, key]
+            inside = ((limits.loc[0].to_numpy(float) <= data.to_numpy(float))
+                      & (data.to_numpy(float) <= limits.loc[1].to_numpy(float))).all(axis=1)  # fmt: skip
+            box.update(limits, finder.yi_remaining[inside])
         final = box._cur_box
         stats = box.peeling_trajectory.iloc[final]
     lims, initial = box.box_lims[final], box.box_lims[0]
