@@ -300,6 +300,14 @@ def markdown(args, design, failure_rows, boxes_table, rankings, verdicts, top, p
         "",
         f"![Peeling trajectories]({figures['trajectories']})",
         "",
+        "PRIM comes from the EMA Workbench 2.5.3 (pinned in `pyproject.toml` as a main dependency, as SALib "
+        "and heormodel are): the reference implementation of scenario discovery (Kwakkel, EMS 2017), with the "
+        "peeling trajectory and quasi-p values, BSD-licensed like this project (MIT); 2.5.x is its last line "
+        "for Python 3.11 (3.0 needs 3.12). The `prim` package (1.0.0, 2024) is a light port of the workbench's "
+        "older PRIM (on a test case its trajectory matched the workbench's) but is GPL-3, which this project "
+        "would have to take on; the workbench brings ~100 MB of dependencies (statsmodels, seaborn, "
+        "platypus-opt) and a pandas-3 deprecation warning, silenced inside `discover`.",
+        "",
         "| arm | outcome | fails at | main failure box | coverage | density | mass |",
         "|---|---|---|---|---|---|---|",
     ]
