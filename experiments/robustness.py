@@ -293,8 +293,9 @@ def markdown(args, design, failure_rows, boxes_table, rankings, verdicts, top, p
         f"A policy *fails* at a design point when it cuts the outcome by less than {share} against the baseline "
         "of the same point and seeds (relative change of the mean over seeds). PRIM (EMA Workbench 2.5.3) "
         f"finds the box of the uncertain parameters holding the failures: the box chosen on the peeling "
-        f"trajectory has the largest coverage among those of density >= {args.min_density:.0%} with at most "
-        "three restricted parameters; restrictions whose quasi-p value exceeds 0.05 are dropped. "
+        f"trajectory has the largest coverage among those of density >= {args.min_density:.0%} (else the densest), "
+        "then each limit whose quasi-p value (Bryant & Lempert 2010) exceeds 0.05 is released. A box with no "
+        f"significant limit or a density below {args.min_density:.0%} is marked *weak*: a hint, not a finding. "
         "*Coverage*: the share of all the failures that lie in the box; *density*: the share of the box's "
         "points that fail.",
         "",
@@ -308,8 +309,8 @@ def markdown(args, design, failure_rows, boxes_table, rankings, verdicts, top, p
         "would have to take on; the workbench brings ~100 MB of dependencies (statsmodels, seaborn, "
         "platypus-opt) and a pandas-3 deprecation warning, silenced inside `discover`.",
         "",
-        "| arm | outcome | fails at | main failure box | coverage | density | mass |",
-        "|---|---|---|---|---|---|---|",
+        "| arm | outcome | fails at | main failure box | coverage | density | mass | quasi-p |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in failure_rows:
         box = r["box"]
@@ -331,9 +332,10 @@ def markdown(args, design, failure_rows, boxes_table, rankings, verdicts, top, p
         cov = f"{box.coverage:.0%}" if box is not None else "-"
         den = f"{box.density:.0%}" if box is not None else "-"
         mass = f"{box.mass:.0%}" if box is not None else "-"
+        qp = (f"{box.quasi_p:.2g}" + (" (weak)" if box.weak else "")) if box is not None and len(box.limits) else "-"
         lines.append(
             f"| {label(r['arm'])} | {rb.OUTCOMES[r['outcome']]} | {r['failed']} of {r['points']} | {limits} "
-            f"| {cov} | {den} | {mass} |"
+            f"| {cov} | {den} | {mass} | {qp} |"
         )
     lines += ["", "In words:", ""]
     lines += [f"- {r['sentence']}" for r in failure_rows]
@@ -348,6 +350,10 @@ def markdown(args, design, failure_rows, boxes_table, rankings, verdicts, top, p
         if r["arm"] in top:
             lines.append(f"- {r['sentence']}")
     lines += [
+        "",
+        "How much there was to cut: the baseline's outcome across the design points, per hospital-year: "
+        + "; ".join(f"{rb.OUTCOMES[k]} {lo:.3g} to {hi:.3g}" for k, (lo, hi) in settings["baseline_range"].items())
+        + " (a change of a few events moves a relative change by much where there are few).",
         "",
         "## Robust ranking",
         "",
@@ -435,6 +441,9 @@ def main(argv=None) -> int:
     files.append(write_csv(out / "design.csv", design.rename_axis("point").reset_index()))
     runs = rb.run_crossed(design, args.arms, seeds, args.overrides, launcher, out / "runs" / "deep", args.reuse_runs)
     codes = sorted(set(runs["code"].dropna()))
+    complete = runs.attrs.get("complete_points", len(design))
+    if complete < len(design):  # (--reuse-runs of an unfinished design: its complete points only)
+        design = design.loc[sorted(runs["point"].unique())]
     rb.check_paired(runs, list(design.columns))
     relative = rb.point_effects(runs)
     files.append(write_csv(out / "point_effects.csv", relative))
@@ -496,9 +505,17 @@ def main(argv=None) -> int:
     text_settings += f"{wall:.0f} min on this machine; model code (source SHA-256) {', '.join(codes) or '?'}"
     if args.reuse_runs:
         text_settings += ", runs reused (--reuse-runs) and analysed by this commit's analysis code"
+    if complete < args.points:
+        text_settings += (
+            f"; **only {complete} of the {args.points} design points had all their runs complete** (the sweep was "
+            "stopped): the analysis uses those, so the Latin hypercube misses a stratum per parameter"
+        )
     doc_figures = {k: f"img/{v}" for k, v in figures.items()} if args.write_docs else figures
+    base = runs[runs["arm"] == "baseline"].groupby("point")[list(rb.OUTCOMES)].mean()
+    baseline_range = {k: (float(base[k].min()), float(base[k].max())) for k in rb.OUTCOMES}
     text = markdown(args, design, failure_rows, box_rows, rankings, verdicts, top, posterior,
-                    {"command": command, "text": text_settings}, doc_figures)  # fmt: skip
+                    {"command": command, "text": text_settings, "baseline_range": baseline_range},
+                    doc_figures)  # fmt: skip
     files.append(write_text(out / "robustness.md", text))
     if args.write_docs:
         write_text(ROOT / "docs" / "robustness.md", text)

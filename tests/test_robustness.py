@@ -158,6 +158,9 @@ def test_robust_ranking_counts_best_worst_case_and_regret():
     assert table.loc["a", "worst_case"] == pytest.approx(-0.1) and table.loc["b", "worst_case"] == pytest.approx(-0.4)
     assert table.loc["a", "max_regret"] == pytest.approx(0.3) and table.loc["b", "max_regret"] == pytest.approx(0.1)
     assert table.loc["b", "rank_regret"] == 1 and table.loc["b", "rank_best"] == 1
+    tied = relative.assign(violent_incidents_per_hospital_year=[-1.0, -1.0, -0.5, -0.6, -0.1, -0.4])
+    table = rb.robust_ranking(tied, "violent_incidents_per_hospital_year", ["a", "b"]).set_index("arm")
+    assert table.loc["a", "share_best"] == pytest.approx(1 / 3) and table.loc["b", "share_best"] == pytest.approx(1)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -229,17 +229,24 @@ def run_crossed(
     """Run :func:`crossed_design` over ``seeds`` (resumable in ``sweep_dir``): one row per run with
     ``point``, ``arm``, ``seed``, the point's parameter values and every summary metric.
     ``reuse``: read the complete runs already in ``sweep_dir`` instead (``design_results``: a
-    re-analysis after a change to the analysis code, which would otherwise redo every run; each
-    run's ``code`` column says which code made it, and its recorded config is checked against the
-    design below)."""
+    re-analysis after a change to the analysis code, which would otherwise redo every run, or of an
+    unfinished sweep; each run's ``code`` column says which code made it, and its recorded config
+    is checked against the design below): only the points whose every arm and seed are complete
+    are kept (``runs.attrs["complete_points"]`` counts them)."""
     from sim.runs.designs import design_results, run_design
 
     design, index = crossed_design(points, arms)
     if reuse:
-        runs = design_results(design.astype(object), seeds, Path(sweep_dir))
+        runs = design_results(design.astype(object), seeds, Path(sweep_dir), partial=True)
     else:
         runs = run_design(design, seeds, overrides, sweep_dir, launcher)
     runs = runs.rename(columns={"point": "row", "arm": "arm_label"}).join(index, on="row")
+    if reuse:
+        counts = runs.groupby("point").size()
+        whole = counts.index[counts == len(arms) * len(seeds)]
+        runs = runs[runs["point"].isin(whole)]
+        if runs.empty:
+            raise RuntimeError(f"{sweep_dir}: no design point has all its runs complete")
     # each run's own recorded config must hold its arm's policies and its point's values
     expected = index["arm"].map({name: "+".join(sorted(m)) for name, m in arms.items()})
     recorded = runs["policies"].map(lambda p: "" if p == "none" else "+".join(sorted(p.split("+"))))
@@ -249,6 +256,7 @@ def run_crossed(
         expected = points[key].to_numpy(float)[runs["point"].to_numpy()]
         if key not in runs or not np.allclose(runs[key].to_numpy(float), expected):
             raise RuntimeError(f"the runs in {sweep_dir} do not hold the design's values of {key}")
+    runs.attrs["complete_points"] = int(runs["point"].nunique())
     return runs
 
 
@@ -459,6 +467,19 @@ class FailureBox:
     trajectory: pd.DataFrame  # coverage, density, mass, res_dim per peeling/pasting step
     cases: int  # cases of interest (failures) in the design
     points: int
+    significance: float = 0.05
+    min_density: float = 0.8
+
+    @property
+    def quasi_p(self) -> float:
+        """The smallest quasi-p value of its limits (NaN without limits): the box's best evidence."""
+        values = self.limits[["qp_low", "qp_high"]].to_numpy(float) if len(self.limits) else np.array([np.nan])
+        return float(np.nanmin(values)) if np.isfinite(values).any() else float("nan")
+
+    @property
+    def weak(self) -> bool:
+        """No limit significant at ``significance``, or a density below ``min_density``."""
+        return not (self.quasi_p <= self.significance) or self.density < self.min_density
 
 
 def _ema_prim():
@@ -565,6 +586,8 @@ def discover(
         trajectory=trajectory,
         cases=int(failed.sum()),
         points=len(failed),
+        significance=significance,
+        min_density=min_density,
     )
 
 
@@ -599,10 +622,16 @@ def box_sentence(
         else:
             conditions.append(f"{name} is below {lim['high']:.3g}")
     when = ", ".join(conditions[:-1]) + (" and " if len(conditions) > 1 else "") + conditions[-1]
+    caution = (
+        f" A weak box: {'no limit is significant' if not box.quasi_p <= box.significance else 'its density is low'} "
+        f"(smallest quasi-p {box.quasi_p:.2g}, density {box.density:.0%}), so read it as a hint, not a finding."
+        if box.weak
+        else ""
+    )
     return (
         f"{what} when {when} (coverage {box.coverage:.0%}: the box holds that share of its {box.cases} "
         f"failing points; density {box.density:.0%}: that share of the design points in the box fail; "
-        f"{box.mass:.0%} of the design)."
+        f"{box.mass:.0%} of the design).{caution}"
     )
 
 
@@ -611,7 +640,8 @@ def box_sentence(
 # ----------------------------------------------------------------------------------------------
 def robust_ranking(relative: pd.DataFrame, outcome: str, arms: Sequence[str]) -> pd.DataFrame:
     """The ``arms`` (e.g. the single policies) across the design points, on the relative change of
-    ``outcome`` (more negative is better): ``share_best`` (points where the arm cuts most),
+    ``outcome`` (more negative is better): ``share_best`` (points where the arm cuts most; a tie
+    counts for every arm in it, so the shares can sum to more than 1),
     ``mean`` change, ``worst_case`` (its least cut: the maximum change), ``max_regret`` (the
     largest gap to the best arm of a point; Savage 1951) and the ranks by each (1 = best: most
     often best, best worst case, smallest maximum regret). Points where any arm is undefined are
@@ -621,11 +651,11 @@ def robust_ranking(relative: pd.DataFrame, outcome: str, arms: Sequence[str]) ->
         return pd.DataFrame(columns=["arm", "share_best", "mean", "worst_case", "max_regret"])
     best = wide.min(axis=1)
     regret = wide.sub(best, axis=0)
-    winner = wide.idxmin(axis=1)
+    best_here = wide.eq(best, axis=0)  # a tie (e.g. two arms ending all violence) counts for each
     table = pd.DataFrame(
         {
             "arm": list(arms),
-            "share_best": [float((winner == a).mean()) for a in arms],
+            "share_best": [float(best_here[a].mean()) for a in arms],
             "mean": wide.mean().to_numpy(),
             "worst_case": wide.max().to_numpy(),
             "max_regret": regret.max().to_numpy(),
