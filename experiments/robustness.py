@@ -502,9 +502,10 @@ def main(argv=None) -> int:
     command = " ".join(a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("--out"))
     n_runs = len(runs) + (args.posterior_draws * args.seeds * (len(args.arms) - 1) if args.posterior_draws else 0)
     text_settings = f"{len(design)} points x {args.seeds} seed(s) x {len(args.arms)} arms, {where}; {n_runs} runs, "
-    text_settings += f"{wall:.0f} min on this machine; model code (source SHA-256) {', '.join(codes) or '?'}"
+    text_settings += f"{wall:.0f} min on this machine{' for the analysis' if args.reuse_runs else ''}; "
+    text_settings += f"model code (source SHA-256) {', '.join(codes) or '?'}"
     if args.reuse_runs:
-        text_settings += ", runs reused (--reuse-runs) and analysed by this commit's analysis code"
+        text_settings += ", runs made earlier by that code and reused (--reuse-runs), analysed by this commit's code"
     if complete < args.points:
         text_settings += (
             f"; **only {complete} of the {args.points} design points had all their runs complete** (the sweep was "
