@@ -84,7 +84,6 @@ def run_design(
     """
     import tempfile
 
-    from sim.runs.collect import collect
     from sim.runs.io import write_csv
 
     if len(seeds) == 0 or (len(seeds) > 1 and seeds.step != 1):
@@ -102,14 +101,31 @@ def run_design(
     args += [f"hydra.sweep.dir={sweep_dir}", "hydra.sweep.subdir=${hydra.job.num}", *launcher, *overrides]
     args.append(f"replicates={len(seeds)}")
     done = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True)
+    return design_results(table, seeds, sweep_dir, done.returncode, done.stderr)
+
+
+def design_results(
+    design: pd.DataFrame, seeds: range, sweep_dir: Path, returncode: int = 0, stderr: str = "", partial: bool = False
+) -> pd.DataFrame:
+    """The collected runs of a design sweep in ``sweep_dir`` (one row per run, ``point``: the
+    design's row, sorted by point and seed). Raises if a run is not complete (naming its error) or
+    runs are missing. :func:`run_design` calls it after its sweep; called alone it reads the runs
+    already on disk (whichever code made them: each run's ``code`` column says which).
+    ``partial``: the complete runs of an unfinished sweep instead (no error; each job of
+    :func:`run_design` is one row of the design, so its number is the row)."""
+    from sim.runs.collect import collect
+
     try:
         results, _, _ = collect(sweep_dir, write=False, series=False)
     except FileNotFoundError:
-        raise RuntimeError(f"design sweep {sweep_dir} ran nothing:\n{done.stderr[-3000:]}") from None
+        raise RuntimeError(f"design sweep {sweep_dir} ran nothing:\n{stderr[-3000:]}") from None
+    if partial:
+        done = results[results["status"] == "completed"]
+        return done.assign(point=done["run_id"].str.split("/").str[0].astype(int)).sort_values(["point", "seed"])
     failed = results[results["status"] != "completed"]
-    if done.returncode != 0 or len(failed) or len(results) != len(table) * len(seeds):
-        detail = failed["error"].dropna().head(3).tolist() or done.stderr[-3000:]
+    if returncode != 0 or len(failed) or len(results) != len(design) * len(seeds):
+        detail = failed["error"].dropna().head(3).tolist() or stderr[-3000:]
         raise RuntimeError(f"design sweep {sweep_dir}: {len(failed)} of {len(results)} runs not complete: {detail}")
     # job numbers follow the design's rows (hydra_plugins/sim_design_sweeper)
     job = results["run_id"].str.split("/").str[0].astype(int)
-    return results.assign(point=job // (len(results) // (len(table) * len(seeds)))).sort_values(["point", "seed"])
+    return results.assign(point=job // (len(results) // (len(design) * len(seeds)))).sort_values(["point", "seed"])

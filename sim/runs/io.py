@@ -61,6 +61,10 @@ def write_text(path: Path, text: str) -> Path:
     return _atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
+def write_bytes(path: Path, data: bytes) -> Path:
+    return _atomic(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
 def write_parquet(path: Path, frame: pd.DataFrame) -> Path:
     return _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
