@@ -28,12 +28,19 @@ from nbmake.nb_run import NotebookRun
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ("01_quickstart", "02_trust_on_the_network", "03_policy_comparison", "04_what_drives_violence")
+EXPECTED = (
+    "01_quickstart",
+    "02_trust_on_the_network",
+    "03_policy_comparison",
+    "04_what_drives_violence",
+    "05_history",
+    "06_costs",
+)
 #: Per-cell limit (seconds) at the small setting: a hung kernel fails instead of stalling the suite.
 CELL_TIMEOUT = 300
 
 
-def test_the_four_notebooks_exist():
+def test_the_notebooks_exist():
     assert tuple(p.stem for p in NOTEBOOKS) == EXPECTED
 
 

@@ -20,7 +20,7 @@ TRUST_COLOURS = matplotlib.colormaps["RdYlGn"]
 def network_sample(model, centre: int = 0, radius: int = SAMPLE_RADIUS, seed: int = 0):
     """Residents within ``radius`` contacts of resident ``centre``, and a spring layout of them.
 
-    The social network is a small world (``sim.network``): a few rings of neighbours plus
+    The social network is a small world (``sim.engine.network``): a few rings of neighbours plus
     long-range shortcuts, which show as long edges across the picture.
     """
     sample = nx.ego_graph(model.graph, centre, radius=radius)
