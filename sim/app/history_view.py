@@ -135,9 +135,10 @@ def _mid(year: int) -> pd.Timestamp:
     return pd.Timestamp(f"{year}-07-01")
 
 
-def model_years(model, key: str) -> pd.Series:
-    """A yearly statistic of the run so far (the current year, scaled to a year, included)."""
-    stats = yearly(model)
+def model_years(model, key: str, stats: dict | None = None) -> pd.Series:
+    """A yearly statistic of the run so far (the current year, scaled to a year, included);
+    ``stats``: the run's ``sim.engine.metrics.yearly`` if already computed."""
+    stats = yearly(model) if stats is None else stats
     values = {int(k.rsplit("_", 1)[1]): v for k, v in stats.items() if k.rsplit("_", 1)[0] == key}
     return pd.Series(values, dtype=float).sort_index()
 
@@ -191,9 +192,10 @@ def observed_chart(app, note: str = ""):
         return solara.FigureMatplotlib(fig, format="png")
     axes = fig.subplots(2, 2, sharex=True)
     current = today(app.main).year
+    stats = {world_key: yearly(world) for world_key, world in app.worlds().items()}  # (once per world)
     for ax, (key, title) in zip(axes.ravel(), PANELS, strict=True):
         for world_key, world in app.worlds().items():
-            series = model_years(world, key)
+            series = model_years(world, key, stats[world_key])
             if not len(series):
                 continue
             ls = "--" if world_key == "baseline" else "-"
@@ -203,7 +205,7 @@ def observed_chart(app, note: str = ""):
                     label=f"model{' without reforms' if world_key == 'baseline' else ''}")  # fmt: skip
             if current in series.index:  # the year under way, scaled to a year: an open marker
                 ax.plot([_mid(current)], [series[current]], "o", ms=5, mfc="none", color=colour)
-        _draw_observed(ax, key, model_years(app.main, key), current)
+        _draw_observed(ax, key, model_years(app.main, key, stats["policies"]), current)
         mark_reforms(ax, app.main, names=ax is axes[0, 0])
         ax.set_title(title, fontsize=8, pad=2)
         ax.tick_params(labelsize=7)
