@@ -3,7 +3,8 @@
 One world or two: in two-world mode the page runs the pre-reform baseline beside the chosen
 policies from the same seed; each world must be exactly the run the command line makes of its
 settings, and the two must differ only where a policy acts. A resident's story is told from what
-each world's watch recorded.
+each world's watch recorded. The history (China 2006-2019) plays the scenario's run, dated, with
+the reforms marked as they arrive and the model's years beside what was observed.
 
 Notebook runners do not catch a SolaraViz that fails to render (e.g. Mesa 3.3.1 with
 ipyvuetify 3: "module 'reacton.ipyvuetify' has no attribute 'TabsItems'"), so the page itself
@@ -17,6 +18,7 @@ browser fails the test; elsewhere it is skipped with the command that installs i
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -34,6 +36,7 @@ import pytest
 import solara
 from solara.widgets import HTML
 
+from sim.app import history_view
 from sim.app import page as app
 from sim.engine.model import TrustModel
 from sim.policies import POLICY_NAMES
@@ -46,6 +49,12 @@ SCREENSHOT = ROOT / "docs" / "img" / "app.png"
 #: with SIM_UPDATE_SCREENSHOT=1, like SCREENSHOT).
 SCREENSHOT_TWO_WORLDS = ROOT / "docs" / "img" / "app_two_worlds.png"
 SCREENSHOT_STORY = ROOT / "docs" / "img" / "app_story.png"
+SCREENSHOT_HISTORY = ROOT / "docs" / "img" / "app_history.png"
+#: Seconds the end-to-end test waits for ``solara run`` to answer, and for the page to change.
+SERVER_START_SECONDS = int(os.environ.get("SIM_APP_START_SECONDS", "300"))
+PAGE_WAIT_MS = 1000 * int(os.environ.get("SIM_APP_WAIT_SECONDS", "180"))
+#: Steps (of the longest render interval) the browser test plays of the history: past the first reform (2009).
+HISTORY_CLICKS = 12
 INSTALL_HINT = (
     "install Debian's chromium (bash scripts/install_chromium.sh, or apt-get install chromium) "
     "and the dev extra (pip install -e '.[dev,app]')"
@@ -108,8 +117,11 @@ def widget(rc, kind, label):
     return found.widget
 
 
-#: Charts (images) in the order of app.COMPONENTS: network, disputes, violence, trust, difference, story.
-CHARTS = ("network", "disputes", "violence", "trust", "difference", "story")
+#: Charts (images) in the order of app.COMPONENTS: network, disputes, violence, trust, difference,
+#: history (observed against modelled), story.
+CHARTS = ("network", "disputes", "violence", "trust", "difference", "history", "story")
+#: Charts that only say how to switch their mode on (two worlds, the history) while it is off.
+PLACEHOLDERS = {"difference", "history"}
 
 
 def charts_by_name(rc) -> dict[str, bytes]:
@@ -127,8 +139,8 @@ def test_page_renders_charts_and_a_step_changes_them():
     assert f"Day {app.DAYS_PER_STEP}" in headline(rc)
     after = charts_by_name(rc)
     changed = {name for name in CHARTS if before[name] != after[name]}
-    # one world: every chart shows the new days; the difference chart says to switch two worlds on
-    assert changed == set(CHARTS) - {"difference"}
+    # one world: every chart shows the new days; the difference and history charts say how to switch them on
+    assert changed == set(CHARTS) - PLACEHOLDERS
 
 
 def test_reset_rebuilds_the_model_from_the_widgets():
@@ -187,7 +199,8 @@ def server(tmp_path):
     process = subprocess.Popen([*command, "--no-open", "--production"], cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/"
     try:
-        for _ in range(240):  # up to a minute for the server to answer
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while time.monotonic() < deadline:  # (a loaded machine takes minutes to import solara and the model)
             if process.poll() is not None:
                 pytest.fail(f"solara exited with {process.returncode}: {(tmp_path / 'solara.log').read_text()[-3000:]}")
             try:
@@ -197,7 +210,7 @@ def server(tmp_path):
             except OSError:
                 time.sleep(0.25)
         else:
-            pytest.fail("solara did not answer within a minute")
+            pytest.fail(f"solara did not answer within {SERVER_START_SECONDS} s")
         yield url
     finally:
         process.terminate()
@@ -212,8 +225,10 @@ def test_page_in_headless_chromium(server, tmp_path):
     """Load the page, check the six charts, step, move the seed slider and a policy switch,
     reset and step again: the charts change each time (but the difference chart, which in one
     world only says to switch two worlds on). Then switch two worlds on, step: every chart
-    changes, and the worlds differ (mediation is on); pick a resident with a story. Saves
-    screenshots of the page in one world, in two, and of the story."""
+    changes, and the worlds differ (mediation is on); pick a resident with a story. Then switch the
+    history on and play it past its first reform: the page starts again on 2006-01-01 and every
+    chart changes with each step; the headline gives the date and the reforms reached. Saves
+    screenshots of the page in one world, in two, of the story and of the history."""
     sync_playwright = _browser_or_skip()
     flags = [
         "--no-sandbox",
@@ -223,7 +238,7 @@ def test_page_in_headless_chromium(server, tmp_path):
         "--disable-component-update",
         "--disable-sync",
     ]
-    wait_ms = 60_000
+    wait_ms = PAGE_WAIT_MS
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             user_data_dir=str(tmp_path / "chromium-profile"),
@@ -265,7 +280,8 @@ def test_page_in_headless_chromium(server, tmp_path):
                     timeout=wait_ms,
                 )
 
-            one_world = (CHARTS.index("difference"),)  # its placeholder stays the same in one world
+            one_world = tuple(CHARTS.index(name) for name in sorted(PLACEHOLDERS))  # placeholders stay the same
+            no_history = (CHARTS.index("history"),)
 
             def slider(label: str):
                 return page.locator(".v-input", has=page.get_by_text(label, exact=True)).locator("[role=slider]")
@@ -285,7 +301,7 @@ def test_page_in_headless_chromium(server, tmp_path):
             expect_new_charts(old, skip=one_world)
             week_seed0 = snapshot()
             unchanged = [CHARTS[i] for i, (a, b) in enumerate(zip(at_start, week_seed0, strict=True)) if a == b]
-            assert unchanged == ["difference"], f"charts {unchanged} did not change after a step"
+            assert set(unchanged) == PLACEHOLDERS, f"charts {unchanged} did not change after a step"
 
             # move the seed slider by keyboard, switch mediation on, Reset, Step
             seed = slider("Seed")
@@ -337,15 +353,15 @@ def test_page_in_headless_chromium(server, tmp_path):
                 "() => document.querySelector('.vue-grid-layout table')?.innerText.includes('baseline')",
                 timeout=wait_ms,
             )
-            expect_new_charts(old)  # each chart now draws both worlds (the difference chart: the difference)
+            expect_new_charts(old, skip=no_history)  # each chart now draws both worlds (and the difference)
             old = sources()
             before_step = snapshot()
             page.get_by_role("button", name="Step").click()
             expect_day(day_now + days_per_click)
-            expect_new_charts(old)
+            expect_new_charts(old, skip=no_history)
             after_step = snapshot()
             unchanged = [CHARTS[i] for i, (a, b) in enumerate(zip(before_step, after_step, strict=True)) if a == b]
-            assert not unchanged, f"charts {unchanged} did not change after a step in two worlds"
+            assert unchanged == ["history"], f"charts {unchanged} did not change after a step in two worlds"
             text = page.locator(".vue-grid-layout").inner_text()
             assert re.search(r"baseline\s+policies\s+difference", text) and "Policies on: Mediation centres" in text
             found = re.search(r"dispute-system legitimacy ([0-9.]+) \(baseline ([0-9.]+)\)", text)
@@ -379,6 +395,37 @@ def test_page_in_headless_chromium(server, tmp_path):
             item.scroll_into_view_if_needed()
             shots[SCREENSHOT_STORY] = tmp_path / "app_story.png"
             item.screenshot(path=str(shots[SCREENSHOT_STORY]))
+
+            # the history: China 2006-2019 from its start date (two worlds: without the reforms beside it)
+            old = sources()
+            page.locator(".v-input", has=page.get_by_text(history_view.HISTORY_LABEL, exact=True)).locator(
+                "input"
+            ).check(force=True)
+            page.wait_for_function(
+                "() => document.querySelector('.headline-date')?.textContent === '2006-01-01'", timeout=wait_ms
+            )
+            expect_day(0)
+            text = page.locator(".vue-grid-layout").inner_text()
+            assert "Reforms reached: none yet" in text and "scale tiny" in text, text[:2000]
+            expect_new_charts(old, skip=tuple(i for i in range(len(CHARTS)) if CHARTS[i] != "history"))
+            for clicks in range(1, HISTORY_CLICKS + 1):  # a step: days_per_click days, to the first reform
+                old = sources()
+                before_step = snapshot()
+                page.get_by_role("button", name="Step").click()
+                expect_day(clicks * days_per_click)
+                expect_new_charts(old)
+            after_step = snapshot()
+            unchanged = [CHARTS[i] for i, (a, b) in enumerate(zip(before_step, after_step, strict=True)) if a == b]
+            assert not unchanged, f"charts {unchanged} did not change after a step in the history"
+            today = dt.date(2006, 1, 1) + dt.timedelta(days=HISTORY_CLICKS * days_per_click)
+            assert page.locator(".headline-date").inner_text() == today.isoformat()
+            text = page.locator(".vue-grid-layout").inner_text()
+            assert f"2006-01-01 to {today - dt.timedelta(days=1)}" in text  # every chart says its dates
+            assert "Reforms reached: zero markup, clinics (2009-01-01, A6)" in text
+            page.evaluate("() => document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
+            page.wait_for_timeout(1000)
+            shots[SCREENSHOT_HISTORY] = tmp_path / "app_history.png"
+            page.screenshot(path=str(shots[SCREENSHOT_HISTORY]), full_page=True)
 
             for target, taken in shots.items():
                 assert taken.stat().st_size > 10_000
@@ -426,7 +473,7 @@ def test_two_worlds_switched_on_mid_run_catch_up_and_survive_reset():
     before = charts_by_name(rc)
     rc.find(v.Btn, children=["Step"]).widget.click()
     after = charts_by_name(rc)
-    assert all(before[name] != after[name] for name in CHARTS), "every chart shows both worlds' new days"
+    assert all(before[name] != after[name] for name in CHARTS if name != "history"), "both worlds' new days"
     widget(rc, v.Select, "Scale").v_model = "tiny"
     rc.find(v.Btn, children=["Reset"]).widget.click()
     assert two_worlds_switch(rc).v_model is True
@@ -482,3 +529,77 @@ def test_a_resident_who_does_not_exist_is_refused():
     page = app.TrustApp(scale="tiny")
     with pytest.raises(ValueError, match="does not exist"):
         page.follow(3000)
+
+
+# ------------------------------------------------------------------------------------------------
+# the history
+# ------------------------------------------------------------------------------------------------
+def test_the_history_is_the_scenarios_run_and_its_baseline_the_same_without_the_reforms():
+    """History mode plays the scenario at the tiny scale with the sidebar's seed (its policy
+    switches do not apply); in two worlds, beside it: the same history with every reform removed."""
+    page = app.TrustApp(scale="small", seed=3, mediation=True, view=app.PageView(two_worlds=True, history=True))
+    assert page.overrides() == ["scenario=china_2006_2019", "scale=tiny", "seed=3"]
+    cfg = page.main.config
+    assert str(cfg.start_date) == "2006-01-01" and cfg.scale.name == "tiny"
+    assert page.main.config.policies.enabled() == list(history_view.reform_policies())
+    assert {page.label("baseline"), page.label("policies")} == {history_view.WITH_REFORMS, history_view.WITHOUT_REFORMS}
+    for _ in range(30):
+        page.step()
+    pd.testing.assert_frame_equal(page.main.timeseries(), TrustModel(compose(page.overrides())).run(30).timeseries())
+    without = TrustModel(compose(history_view.overrides(3, reforms=False))).run(30)
+    pd.testing.assert_frame_equal(page.baseline.timeseries(), without.timeseries())
+    assert page.main.timeseries()["date"].iloc[-1] == pd.Timestamp("2006-01-30")
+    # insurance acts from 2006-01-01 in the history only: patients pay a smaller share
+    assert page.main.timeseries()["out_of_pocket_share"].mean() < without.timeseries()["out_of_pocket_share"].mean()
+    with pytest.raises(ValueError, match="scales"):
+        page.set_history(True, "default")
+
+
+def test_reforms_are_marked_as_the_run_reaches_their_dates():
+    from types import SimpleNamespace
+
+    import matplotlib.pyplot as plt
+
+    assert history_view.reforms_reached(SimpleNamespace(date=dt.date(2008, 12, 31))) == []
+    reached = [name for _, name, _ in history_view.reforms_reached(SimpleNamespace(date=dt.date(2010, 1, 1)))]
+    assert reached == ["zero markup, clinics", "mediation committees"]
+    fig, ax = plt.subplots()
+    history_view.mark_reforms(ax, SimpleNamespace(date=dt.date(2010, 6, 1)))
+    assert [t.get_text() for t in ax.texts] == reached and len(ax.lines) == 2
+    plt.close(fig)
+
+
+def test_history_mode_on_the_page_dates_every_chart_and_marks_the_reforms(monkeypatch):
+    """Switch the history on: the page starts again on 2006-01-01 (tiny scale); a step changes
+    every chart; the charts are drawn against dates, and a reform reached is marked by name."""
+    import matplotlib.dates as mdates
+
+    rc = render_page()
+    widget(rc, v.Switch, history_view.HISTORY_LABEL).v_model = True
+    text = headline(rc)
+    assert "Day 0" in text and "2006-01-01" in text and "scale tiny" in text and "Reforms reached: none yet" in text
+    before = charts_by_name(rc)
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert f"2006-01-{1 + app.DAYS_PER_STEP:02d}" in headline(rc)
+    after = charts_by_name(rc)
+    assert {name for name in CHARTS if before[name] == after[name]} == {"difference"}  # (one world)
+    # the figures behind the charts, after the first reform (2009-01-01)
+    figures = []
+    original_show = app._show
+    monkeypatch.setattr(app, "_show", lambda fig: figures.append(fig) or original_show(fig))
+    page = app.TrustApp(view=app.PageView(history=True), seed=0)
+    while page.main.date < dt.date(2009, 1, 15):
+        page.step()
+    for component in (app.DisputesChart, app.ViolenceChart, app.TrustChart):
+        component(page)
+    for fig in figures:
+        ax = fig.axes[0]
+        assert isinstance(ax.xaxis.get_major_formatter(), mdates.AutoDateFormatter), "dates on the axis"
+        assert "zero markup, clinics" in [t.get_text() for t in ax.texts]
+    assert len(figures) == 3
+    assert "Reforms reached: zero markup, clinics (2009-01-01, A6)" in history_view.headline(page)
+    # Reset keeps the history on; switching it off goes back to the sidebar's settings
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert "2006-01-01" in headline(rc)
+    widget(rc, v.Switch, history_view.HISTORY_LABEL).v_model = False
+    assert "Reforms reached" not in headline(rc) and "scale small" in headline(rc)

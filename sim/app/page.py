@@ -15,6 +15,12 @@ same residents, the same network and the same illnesses (common random numbers),
 difference between them is what the policies did. Switched on mid-run, the baseline is run up to
 the same day first. It stays on across **Reset**.
 
+**The history.** The switch below it plays China 2006-2019 (``sim.app.history_view``): the
+history scenario from its start date at the tiny scale (or the small one) with the sidebar's
+seed, dates on every time axis, each reform marked with its name when the run reaches its date,
+and a chart of the model's yearly figures beside what was observed nationally. In two-world mode
+the baseline is the same history without the reforms. It also stays on across **Reset**.
+
 The main area shows, live: the residents' social network around resident 0 coloured by each
 resident's trust in doctors, in each world (a ring marks an open dispute, a star the resident
 followed); the run's headline figures (``sim.engine.metrics.summarise``); disputes filed per day,
@@ -62,6 +68,7 @@ with warnings.catch_warnings():  # solara's hook linter flags Mesa's own Compone
 
 from sim.analysis import story
 from sim.analysis.drawing import draw_trust_network, network_sample, time_axis
+from sim.app import history_view
 from sim.config.compose import compose
 from sim.engine.metrics import summarise
 from sim.engine.model import TrustModel
@@ -170,15 +177,17 @@ def overrides(settings: dict) -> list[str]:
 
 class PageView:
     """What the page shows, kept across **Reset** (SolaraViz rebuilds the model from the sidebar's
-    settings and hands this over as a fixed parameter): one world or two, the resident followed.
+    settings and hands this over as a fixed parameter): one world or two, the resident followed,
+    the history (at ``history_scale``) or the sidebar's policies.
 
     It is also the browser session's handle on its worlds: the :class:`TrustApp` in use
     (``app``), released when the session ends (:meth:`close`) or is evicted by the
     :class:`SessionRegistry` (then ``released`` says why, and the page shows it).
     """
 
-    def __init__(self, two_worlds: bool = False, resident: int = 0):
+    def __init__(self, two_worlds: bool = False, resident: int = 0, history: bool = False, history_scale: str = "tiny"):
         self.two_worlds, self.resident = two_worlds, resident
+        self.history, self.history_scale = history, history_scale
         self.app: TrustApp | None = None
         #: Why this session's worlds were released (shown on the page), or None.
         self.released: str | None = None
@@ -314,7 +323,11 @@ class TrustApp(mesa.Model):
         self.released: str | None = None
         if view is not None:  # a page's session (not a bare app in a notebook or a test): bounded
             SESSIONS.admit(self.view)
-        self.main = TrustModel(compose(overrides(self.settings))).burn_in()
+        self.build()
+
+    def build(self) -> None:
+        """The worlds on day 0, from the settings and the view (e.g. after the history switch)."""
+        self.main = TrustModel(compose(self.overrides())).burn_in()
         self._network_sample: tuple[nx.Graph, dict] | None = None
         if not 0 <= self.view.resident < self.main.patients.n:  # e.g. a smaller scale since
             self.view.resident = 0
@@ -325,6 +338,29 @@ class TrustApp(mesa.Model):
         self.view.attach(self)
 
     # ----- the worlds -------------------------------------------------------------------------
+    def overrides(self, baseline: bool = False) -> list[str]:
+        """A world's Hydra overrides: the sidebar's settings, or the history (``baseline``: without
+        the policies, or without the reforms)."""
+        if self.view.history:
+            return history_view.overrides(self.settings["seed"], self.view.history_scale, reforms=not baseline)
+        return overrides(baseline_settings(self.settings) if baseline else self.settings)
+
+    @property
+    def history(self) -> bool:
+        return self.view.history
+
+    def set_history(self, on: bool, scale: str | None = None) -> None:
+        """Play the history (or go back to the sidebar's settings): the worlds start again on day 0."""
+        self.view.history = bool(on)
+        if scale is not None:
+            history_view.overrides(0, scale)  # (refuses a scale the history is not offered at)
+            self.view.history_scale = scale
+        if self.released is not None:  # (the switch is remembered for the next Reset)
+            return
+        SESSIONS.touch(self.view)
+        self.steps = 0
+        self.build()
+
     def step(self) -> None:
         """One day in each world. Once released: nothing, and ``running`` turns False, which stops
         SolaraViz's play loop and disables its Step button; a play loop that goes on anyway (its
@@ -361,7 +397,7 @@ class TrustApp(mesa.Model):
             return
         SESSIONS.touch(self.view)
         if on and self.baseline is None:
-            baseline = TrustModel(compose(overrides(baseline_settings(self.settings)))).burn_in()
+            baseline = TrustModel(compose(self.overrides(baseline=True))).burn_in()
             self.watches[baseline] = Watch.attach(baseline, self.watches[self.main].watched)
             baseline.run(self.main.day)
             self.baseline = baseline
@@ -377,6 +413,8 @@ class TrustApp(mesa.Model):
 
     def label(self, key: str) -> str:
         """A world's name on the page: the baseline, or the policies switched on."""
+        if self.history:
+            return history_view.label(key)
         if key == "baseline":
             return BASELINE_LABEL
         on = self.main.config.policies.enabled()
@@ -453,6 +491,8 @@ def run_note(app: TrustApp) -> str:
     cfg, world = app.config, app.main
     runs = "one run per world" if app.two_worlds else "one run"
     days = f"days 0-{world.day - 1}" if world.day > 0 else "day 0"
+    if app.history:
+        days = history_view.dates_note(world)
     return f"{runs} (no interval), seed {cfg.seed}, scale {cfg.scale.name} ({world.patients.n:,} residents), {days}"
 
 
@@ -460,6 +500,8 @@ def _finish(fig: Figure, ax, app: TrustApp, title: str, frame=None) -> None:
     _, x_label = time_axis(frame) if frame is not None and len(frame) else ("day", "Day")
     ax.set_title(title)
     ax.set_xlabel(x_label.lower())
+    if app.history:
+        history_view.mark_reforms(ax, app.main)
     fig.suptitle(run_note(app), fontsize=8, color="0.3")
 
 
@@ -564,6 +606,8 @@ def DifferenceChart(app: TrustApp):
             diff = a.cumsum() - b.cumsum() if cumulative else a - b
             ax.axhline(0, color="0.5", lw=0.8)
             ax.plot(main[column], diff, color="tab:purple", lw=1.8)
+            if app.history:
+                history_view.mark_reforms(ax, app.main, names=False)
             ax.set_title(title, fontsize=8)
             ax.set_xlabel(x_label.lower(), fontsize=8)
             ax.tick_params(labelsize=7)
@@ -626,12 +670,21 @@ def Headlines(app: TrustApp):
         app.set_two_worlds(on)
         force_update()
 
+    def play_history(on: bool, scale: str | None = None) -> None:
+        app.set_history(on, scale)
+        force_update()
+
     s = summarise(app.main)
     on = "; ".join(policy_labels(app.main)) or "none (pre-reform baseline)"
     start = app.config.policies
     reform_day = max((getattr(start, p).start_day for p in s["policies"]), default=0)
     when = f", from day {reform_day}" if reform_day else ""
     note = " (a tiny hospital serves 1,000 residents: not comparable)" if s["scale"] == "tiny" else ""
+    policies_line = f"Policies on: {html.escape(on)}{when}"
+    date = ""
+    if app.history:
+        policies_line = html.escape(history_view.headline(app))
+        date = f' <span class="headline-date">{history_view.today(app.main).date()}</span>'
     if app.two_worlds:
         b = summarise(app.baseline)
         head = "<th>baseline</th><th>policies</th><th>difference</th>"
@@ -660,11 +713,20 @@ def Headlines(app: TrustApp):
         )
     with solara.Column() as column:
         solara.Switch(label=TWO_WORLDS_LABEL, value=app.two_worlds, on_value=switch)
+        with solara.Row():
+            solara.Switch(label=history_view.HISTORY_LABEL, value=app.history, on_value=play_history)
+            if app.history:
+                solara.Select(
+                    "History scale",
+                    values=list(history_view.HISTORY_SCALES),
+                    value=app.view.history_scale,
+                    on_value=lambda scale: play_history(True, scale),
+                )
         solara.HTML(
             tag="div",
-            unsafe_innerHTML=f"""<p><b class="headline-day">Day {app.day}</b> &mdash; scale {s["scale"]}
+            unsafe_innerHTML=f"""<p><b class="headline-day">Day {app.day}</b>{date} &mdash; scale {s["scale"]}
 ({s["n_patients"]:,} residents, {s["n_hospitals"]} hospitals, {s["n_doctors"]} doctors), seed {s["seed"]}</p>
-<p class="headline-policies">Policies on: {html.escape(on)}{when}</p>
+<p class="headline-policies">{policies_line}</p>
 <table><tr><th style='text-align:left'>per hospital per year{note}</th>{head}</tr>{table}</table>
 {trust}""",
         )
@@ -718,6 +780,11 @@ def ResidentStory(app: TrustApp):
     return column
 
 
+def HistoryChart(app: TrustApp):
+    """Observed against modelled, by calendar year, in history mode (``sim.app.history_view``)."""
+    return history_view.observed_chart(app, run_note(app))
+
+
 def _unless_released(component):
     """The component, or, once the session's worlds were released, the reason (on every panel)."""
 
@@ -733,7 +800,16 @@ def _unless_released(component):
 
 COMPONENTS = [
     _unless_released(c)
-    for c in (NetworkView, Headlines, DisputesChart, ViolenceChart, TrustChart, DifferenceChart, ResidentStory)
+    for c in (
+        NetworkView,
+        Headlines,
+        DisputesChart,
+        ViolenceChart,
+        TrustChart,
+        DifferenceChart,
+        HistoryChart,
+        ResidentStory,
+    )
 ]
 
 
