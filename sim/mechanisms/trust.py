@@ -8,7 +8,8 @@ media stories (``sim.mechanisms.media``).
   2000), again faster for bad news. Clinic visits move trust in primary care, hospital visits
   trust in doctors.
 - DeGroot averaging: every day each resident's trust in doctors drifts a little towards the
-  mean of their contacts'. One sparse product over the whole network.
+  mean of their contacts'. One sparse product over the whole network (``degroot``); the model
+  runs the same arithmetic compiled, for both trust arrays at once (``sim.mechanisms.averaging``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import scipy.sparse as sp
 from sim.config.schema import TrustParams
 from sim.engine.state import PRIMARY
 from sim.engine.world import World
+from sim.mechanisms.averaging import DegrootAveraging
 from sim.mechanisms.base import Mechanism
 
 
@@ -100,6 +102,13 @@ class Trust(Mechanism):
 
     def __init__(self, params: TrustParams):
         self.p = params
+        self.averaging: DegrootAveraging | None = None
+
+    def setup(self, world: World) -> None:
+        # the compiled DeGroot of both arrays (same numbers as ``degroot``), when the state is float32
+        pa = world.patients
+        if world.contact_weights.dtype == pa.trust.dtype == pa.trust_primary.dtype == np.float32:
+            self.averaging = DegrootAveraging(world.contact_weights)
 
     @classmethod
     def from_config(cls, config, streams) -> Trust:
@@ -117,5 +126,8 @@ class Trust(Mechanism):
             own_experience(pa.trust_primary, who[~at_clinic], ep.satisfaction[~at_clinic], tp, tp.hospital_spillover)
         word_of_mouth(pa.trust, world.adjacency, who[~at_clinic], ep.satisfaction[~at_clinic], tp)
         word_of_mouth(pa.trust_primary, world.adjacency, who[at_clinic], ep.satisfaction[at_clinic], tp)
-        degroot(pa.trust, world.contact_weights, tp.degroot_rate)
-        degroot(pa.trust_primary, world.contact_weights, tp.degroot_rate)
+        if self.averaging is not None:
+            self.averaging(pa.trust, pa.trust_primary, tp.degroot_rate)
+        else:
+            degroot(pa.trust, world.contact_weights, tp.degroot_rate)
+            degroot(pa.trust_primary, world.contact_weights, tp.degroot_rate)
