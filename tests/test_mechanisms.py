@@ -344,6 +344,23 @@ def test_compiled_degroot_of_both_arrays_is_bit_for_bit_scipys(n, degree, rewiri
         np.testing.assert_array_equal(primary, expected_primary)
 
 
+def test_a_run_with_the_compiled_degroot_is_the_run_without(monkeypatch):
+    """Long or large runs use the compiled kernel (Trust.setup, COMPILED_FROM): same run, number for number."""
+    from sim.mechanisms import trust as trust_mechanism
+
+    def final_state(compiled: bool):
+        monkeypatch.setattr(trust_mechanism, "COMPILED_FROM", 0 if compiled else float("inf"))
+        model = tiny_model("policies=[mediation,insurance]", days=120)
+        assert (model.mechanisms["trust"].averaging is not None) == compiled
+        model.run()
+        return model.patients.trust.copy(), model.patients.trust_primary.copy(), model.timeseries()
+
+    compiled, plain = final_state(True), final_state(False)
+    np.testing.assert_array_equal(compiled[0], plain[0])
+    np.testing.assert_array_equal(compiled[1], plain[1])
+    assert compiled[2].equals(plain[2])
+
+
 # ----------------------------------------------------------------------------------------------
 # 8. complaints become disputes
 # ----------------------------------------------------------------------------------------------

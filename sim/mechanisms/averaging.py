@@ -20,7 +20,7 @@ default scale (10^6 non-zeros): 2.3 ms a day for the two scipy products, 1.55 ms
 
 from __future__ import annotations
 
-import numba
+import numba  # imported only when a run uses the kernel: sim.mechanisms.trust imports this lazily
 import numpy as np
 import scipy.sparse as sp
 
