@@ -98,9 +98,10 @@ def measure_scale(scale: str, days: int) -> dict:
     started = time.perf_counter()
     model = TrustModel(config).setup()
     setup = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     model.run()
     stepping = time.perf_counter() - started
+    stepping_cpu = time.process_time() - cpu
     n = config.scale.n_patients
     peak = peak_rss_mb()
     return {
@@ -110,6 +111,8 @@ def measure_scale(scale: str, days: int) -> dict:
         "setup_s": setup,
         "run_s": stepping,
         "patient_days_per_s": n * days / stepping,
+        "stepping_cpu_s": stepping_cpu,
+        "patient_days_per_cpu_s": n * days / stepping_cpu,
         "year_s_including_setup": setup + stepping * 365 / days,
         "burn_in_days": burn_in_days,
         "run_as_configured_s": setup + stepping * (365 + burn_in_days) / days,
@@ -232,6 +235,8 @@ def measure_command(overrides: list[str], tree: Path = REPO) -> dict:
         "overrides": overrides,
         "wall_s": wall,
         "peak_rss_mb": usage.ru_maxrss / 1024.0,
+        # CPU time of the command: what it costs, less disturbed than the wall time by other load
+        "cpu_s": usage.ru_utime + usage.ru_stime,
         "model_wall_s": summary.get("wall_seconds"),
         "days": summary.get("days"),
         "n_patients": summary.get("n_patients"),
@@ -301,7 +306,7 @@ def scale_table(scales: dict) -> list[str]:
     rows = [f"{'':34s}{'small':>12s}{'default':>12s}{'large':>12s}"]
 
     def row(label: str, key: str, fmt: str) -> str:
-        cells = [format(scales[s][key], fmt) if s in scales else "-" for s in SCALES]
+        cells = [format(scales[s][key], fmt) if key in scales.get(s, {}) else "-" for s in SCALES]
         return f"{label:34s}" + "".join(f"{c:>12s}" for c in cells)
 
     return [
@@ -311,6 +316,7 @@ def scale_table(scales: dict) -> list[str]:
         row("set-up (s)", "setup_s", ".2f"),
         row("stepping (s)", "run_s", ".2f"),
         row("patient-days per second", "patient_days_per_s", ".3g"),
+        row("patient-days per CPU second", "patient_days_per_cpu_s", ".3g"),
         row("a year incl. set-up (s)", "year_s_including_setup", ".1f"),
         row("+ burn-in: a default run (s)", "run_as_configured_s", ".1f"),
         row("peak RSS (MB)", "peak_rss_mb", ".0f"),
@@ -327,15 +333,18 @@ def table(results: dict) -> str:
     if base.get("scales"):
         lines += [f"in-process: baseline {base['ref']} ({base['commit'][:7]})", *scale_table(base["scales"]), ""]
     if results.get("commands"):
-        lines.append(
-            f"{'whole command (python -m sim ...)':58s}{'wall (s)':>10s}{'peak MB':>9s}"
-            + (f"{'baseline s':>12s}{'MB':>7s}{'speed-up':>10s}" if base.get("commands") else "")
-        )
+        head = f"{'whole command (python -m sim ...)':50s}{'wall s':>8s}{'cpu s':>8s}{'peak MB':>9s}"
+        if base.get("commands"):
+            head += f"{'| base wall':>11s}{'cpu s':>8s}{'MB':>6s}{'wall x':>8s}{'cpu x':>7s}"
+        lines.append(head)
         for name, c in results["commands"].items():
-            line = f"  {' '.join(c['overrides']):56s}{c['wall_s']:10.2f}{c['peak_rss_mb']:9.0f}"
+            cpu = c.get("cpu_s", float("nan"))
+            line = f"  {' '.join(c['overrides']):48s}{c['wall_s']:8.2f}{cpu:8.2f}{c['peak_rss_mb']:9.0f}"
             if name in base.get("commands", {}):
                 b = base["commands"][name]
-                line += f"{b['wall_s']:12.2f}{b['peak_rss_mb']:7.0f}{b['wall_s'] / c['wall_s']:9.2f}x"
+                bcpu = b.get("cpu_s", float("nan"))
+                line += f"{b['wall_s']:11.2f}{bcpu:8.2f}{b['peak_rss_mb']:6.0f}"
+                line += f"{b['wall_s'] / c['wall_s']:7.2f}x{bcpu / cpu:6.2f}x"
             lines.append(line)
         lines.append("")
     if "agents" in results:

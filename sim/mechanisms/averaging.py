@@ -50,19 +50,14 @@ class DegrootAveraging:
         block_degree = sorted_degree[block_start]
         entry_start = np.zeros(block_start.size + 1, np.int64)
         np.cumsum(block_rows * block_degree, out=entry_start[1:])
-        # entry k of the r-th row of a block of m rows goes to entry_start + k * m + r
-        position = np.empty(n, np.int64)
-        position[order] = np.arange(n)
-        block_of_row = np.repeat(np.arange(block_start.size), block_rows)[position]
-        lane = position - block_start[block_of_row]
-        row_of_entry = np.repeat(np.arange(n), degree)
-        k = np.arange(weights.nnz) - weights.indptr[row_of_entry]
-        b = block_of_row[row_of_entry]
-        dest = entry_start[b] + k * block_rows[b] + lane[row_of_entry]
         self.columns = np.empty(weights.nnz, np.int32)
         self.values = np.empty(weights.nnz, np.float32)
-        self.columns[dest] = weights.indices
-        self.values[dest] = weights.data
+        # compiled too: numpy's index arithmetic would hold ~5 temporaries of 8 B a contact
+        # (~400 MB at a million residents) at the peak
+        _lay_out(
+            weights.indptr, weights.indices, weights.data, order, block_start, block_rows, entry_start,
+            self.columns, self.values,
+        )  # fmt: skip
         self.order = order.astype(np.int32)
         self.block_start = block_start.astype(np.int64)
         self.block_rows = block_rows.astype(np.int64)
@@ -88,6 +83,18 @@ class DegrootAveraging:
             np.float32(rate),
             self.both,
         )
+
+
+@numba.njit(cache=True, nogil=True)
+def _lay_out(indptr, indices, data, order, block_start, block_rows, entry_start, columns, values):
+    # entry k of the r-th row of a block of m rows goes to entry_start + k * m + r
+    for blk in range(block_start.size):
+        m, e = block_rows[blk], entry_start[blk]
+        for r in range(m):
+            i = order[block_start[blk] + r]
+            for k in range(indptr[i + 1] - indptr[i]):
+                columns[e + k * m + r] = indices[indptr[i] + k]
+                values[e + k * m + r] = data[indptr[i] + k]
 
 
 @numba.njit(cache=True, nogil=True)
