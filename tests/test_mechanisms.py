@@ -321,6 +321,46 @@ def test_degroot_averaging_preserves_the_mean_on_a_regular_graph_and_narrows_the
     assert trust.std() < 0.8 * spread
 
 
+@pytest.mark.parametrize("n,degree,rewiring", [(2_003, 8, 0.2), (501, 4, 0.0), (50, 10, 0.9)])
+def test_compiled_degroot_of_both_arrays_is_bit_for_bit_scipys(n, degree, rewiring):
+    """sim.mechanisms.averaging (blocks of rows of equal degree, numba) gives the very numbers of
+    ``degroot`` (scipy's float32 CSR product), day after day, isolated residents included."""
+    from sim.mechanisms.averaging import DegrootAveraging
+
+    rng = np.random.default_rng(n)
+    adjacency = small_world(n, degree, rewiring, rng).tolil()
+    for isolated in rng.choice(n, 3, replace=False):  # residents without contacts weigh themselves
+        adjacency[isolated, :] = 0
+        adjacency[:, isolated] = 0
+    weights = row_normalised(adjacency.tocsr())
+    trust, primary = rng.random(n).astype(np.float32), rng.random(n).astype(np.float32)
+    expected_trust, expected_primary = trust.copy(), primary.copy()
+    averaging = DegrootAveraging(weights)
+    for rate in (0.02, 0.3, 0.02, 1.0):
+        degroot(expected_trust, weights, rate)
+        degroot(expected_primary, weights, rate)
+        averaging(trust, primary, rate)
+        np.testing.assert_array_equal(trust, expected_trust)
+        np.testing.assert_array_equal(primary, expected_primary)
+
+
+def test_a_run_with_the_compiled_degroot_is_the_run_without(monkeypatch):
+    """Long or large runs use the compiled kernel (Trust.setup, COMPILED_FROM): same run, number for number."""
+    from sim.mechanisms import trust as trust_mechanism
+
+    def final_state(compiled: bool):
+        monkeypatch.setattr(trust_mechanism, "COMPILED_FROM", 0 if compiled else float("inf"))
+        model = tiny_model("policies=[mediation,insurance]", days=120)
+        assert (model.mechanisms["trust"].averaging is not None) == compiled
+        model.run()
+        return model.patients.trust.copy(), model.patients.trust_primary.copy(), model.timeseries()
+
+    compiled, plain = final_state(True), final_state(False)
+    np.testing.assert_array_equal(compiled[0], plain[0])
+    np.testing.assert_array_equal(compiled[1], plain[1])
+    assert compiled[2].equals(plain[2])
+
+
 # ----------------------------------------------------------------------------------------------
 # 8. complaints become disputes
 # ----------------------------------------------------------------------------------------------

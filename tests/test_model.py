@@ -34,6 +34,29 @@ def test_patients_are_mesa_agents_whose_attributes_are_their_array_slots():
     assert patient.health_state == "healthy" and patient.open_dispute is None
 
 
+def test_residents_agents_are_made_on_first_use_as_if_made_at_set_up():
+    """A run never makes the residents' agents (Mesa's registration of each is most of the set-up
+    of a large city); the first look at them makes them as set-up used to: ids 1..n in index
+    order, before the doctors' ids, first in ``agents_by_type`` and in ``agents``."""
+    model = tiny_model("policies=[mediation]")
+    model.run(days=5)
+    assert model._patient_agents is None
+    assert model.hospitals[0].doctors and model._patient_agents is None  # doctors alone
+    n = model.patients.n
+    assert next(iter(model.agents_by_type)) is Patient
+    patients = list(model.agents_by_type[Patient])
+    assert [p.index for p in patients] == list(range(n))
+    assert [p.unique_id for p in patients] == list(range(1, n + 1))
+    assert patients == model.patient_agents and model.patient(7) is patients[7]
+    first_doctor_ids = sorted(d.unique_id for d in model.agents_by_type[Doctor])[: model.doctors.n // 2]
+    assert first_doctor_ids[0] == n + 1
+    everyone = list(model.agents)
+    assert everyone[:n] == patients and len(everyone) == len(set(everyone))
+    assert set(model.agent_types) == {Patient, Doctor, MediaOutlet, Mediator}
+    model.run(days=2)  # agents made mid-run stay in step with the state
+    assert model.patient(7).trust == pytest.approx(float(model.patients.trust[7]))
+
+
 def test_doctors_outlets_and_mediators_are_mesa_agents():
     model = tiny_model("policies=[mediation]")
     assert len(model.agents_by_type[Doctor]) == model.doctors.n

@@ -234,7 +234,8 @@ class Hospital:
 
     @property
     def doctors(self) -> list[Doctor]:
-        return [d for d in self.model.agents_by_type[Doctor] if d.facility == self.index]
+        # the doctors' agent set alone: looking at a hospital does not make the residents' agents
+        return [d for d in self.model.agents_of(Doctor) if d.facility == self.index]
 
     def __getattr__(self, name):
         facilities = self.model.world.facilities

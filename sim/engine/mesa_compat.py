@@ -1,11 +1,14 @@
 """Workarounds for known problems of the pinned Mesa, each behind a version check.
 
 ``install()`` is called once by ``sim.engine.model``; a Mesa release with the fix makes it a
-no-op, so upgrading Mesa retires the patch instead of hiding behind it.
+no-op, so upgrading Mesa retires the patch instead of hiding behind it. ``skip_agent_ids`` and
+``agent_ids_from`` give agents made on demand the ids they would have had if made at set-up; they
+use Mesa 3.3's per-model id counters (``mesa.Agent._ids``): check them when upgrading Mesa.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import weakref
 
@@ -36,3 +39,24 @@ def install() -> None:
     """Apply the patches the installed Mesa needs (idempotent)."""
     if Version(mesa.__version__) < Version("3.4") and not isinstance(mesa.Agent._ids, _AgentIdCounters):
         mesa.Agent._ids = _AgentIdCounters()
+
+
+# ----- agent ids for agents made on demand (sim.engine.model: residents' agents) -------------------
+def skip_agent_ids(model: mesa.Model, count: int) -> None:
+    """Reserve the model's next ``count`` agent ids (Mesa 3.3 counts ids per model from 1): the
+    agents made later with :func:`agent_ids_from` get them, the others count on after them."""
+    counters = mesa.Agent._ids
+    counters[model] = itertools.count(next(counters[model]) + count)
+
+
+@contextlib.contextmanager
+def agent_ids_from(model: mesa.Model, first: int):
+    """Agents of ``model`` created inside the block get the ids ``first, first + 1, ...``; the
+    model's own count of ids is left where it was."""
+    counters = mesa.Agent._ids
+    saved = counters[model]
+    counters[model] = itertools.count(first)
+    try:
+        yield
+    finally:
+        counters[model] = saved

@@ -306,12 +306,11 @@ class ReferenceModel(TrustModel):
     """:class:`~sim.engine.model.TrustModel` with its day run agent by agent (same set-up, same
     mechanisms for the rare events)."""
 
+    patient_class = ReferencePatient
+
     def setup(self) -> ReferenceModel:
         super().setup()
-        # replace the engine's patient agents by reference patients in the same slots
-        for agent in self.patient_agents:
-            agent.remove()
-        self.patient_agents = [ReferencePatient(self, i) for i in range(self.patients.n)]
+        # the residents' agents are reference patients (patient_class), made here rather than on demand
         graph = self.graph
         for patient in self.patient_agents:
             patient.contacts = [self.patient_agents[j] for j in graph.neighbors(patient.index)]

@@ -68,7 +68,8 @@ class NonFiniteState(RuntimeError):
 def check_finite(world: World) -> None:
     """Raise :class:`NonFiniteState` naming the quantity and the day if any state is NaN or inf.
 
-    One sum per array: cheap enough for every day, and NaN or inf anywhere makes the sum so."""
+    One sum per array in its own dtype (float32 for most: no conversion), cheap enough for every
+    day: NaN or inf anywhere makes the sum so; a sum that overflowed is checked element-wise."""
     quantities = {
         "patients.trust": world.patients.trust,
         "patients.trust_primary": world.patients.trust_primary,
@@ -82,7 +83,7 @@ def check_finite(world: World) -> None:
         "today's counts": np.fromiter(world.ledger.today.values(), float),
     }
     for name, values in quantities.items():
-        if not np.isfinite(values.sum(dtype=np.float64)):
+        if not np.isfinite(values.sum()) and not np.isfinite(values).all():
             raise NonFiniteState(f"day {world.day}: {name} is not finite (NaN or inf); check the parameters")
 
 

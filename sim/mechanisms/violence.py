@@ -78,8 +78,10 @@ class Violence(Mechanism):
             return
         g = grievances(world, who, p)
         n = net_risk(pa.risk_aversion[who], world.levers.punished_probability)
-        over = (g - n) > p.threshold
-        acts = over & (self.draws.uniform(world.day, who, ACT) < p.daily_action_probability)
+        over = np.flatnonzero((g - n) > p.threshold)
+        # a resident's draw depends only on (day, resident, purpose): drawing it only for those
+        # over the threshold gives the same acts at a fraction of the hashing
+        acts = over[self.draws.uniform(world.day, who[over], ACT) < p.daily_action_probability]
         for i, gi in zip(who[acts], g[acts], strict=True):
             self.act(world, int(i), float(gi))
         # harm and losses fade outside an open dispute

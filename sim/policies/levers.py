@@ -144,6 +144,10 @@ class Levers:
 
 
 LEVER_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Levers))
+#: each lever's combination rule, read once: ``combine`` runs several times a day in a history
+_RULES: tuple[tuple[str, Combine], ...] = tuple((f.name, f.metadata["combine"]) for f in dataclasses.fields(Levers))
+_QUALIFIER: dict[str, bool] = {f.name: bool(f.metadata["qualifier"]) for f in dataclasses.fields(Levers)}
+_LEVER_SET = frozenset(LEVER_NAMES)
 
 
 def _at_least(a, b):
@@ -163,12 +167,11 @@ def blend(base: Levers, proposal: dict[str, Any], coverage: float) -> dict[str, 
     of the catchments; exact for levers that act linearly, an approximation otherwise.)"""
     if coverage >= 1.0:
         return proposal
-    fields = {f.name: f for f in dataclasses.fields(Levers)}
     out = {}
     for name, value in proposal.items():
         before = getattr(base, name)
-        if fields[name].metadata["qualifier"] or isinstance(value, bool):
-            out[name] = value if coverage > 0 or fields[name].metadata["qualifier"] else before
+        if _QUALIFIER[name] or isinstance(value, bool):
+            out[name] = value if coverage > 0 or _QUALIFIER[name] else before
         else:
             out[name] = before + coverage * (value - before)
     return out
@@ -179,15 +182,14 @@ def combine(base: Levers, proposals: Iterable[tuple[str, dict[str, Any]]]) -> Le
     each lever by its own :class:`Combine` rule. ``base`` is left unchanged."""
     proposals = list(proposals)
     for who, offer in proposals:
-        unknown = set(offer) - set(LEVER_NAMES)
+        unknown = set(offer) - _LEVER_SET
         if unknown:
             raise ValueError(f"policy {who!r} proposes unknown lever(s) {sorted(unknown)}")
     values = {}
-    for f in dataclasses.fields(Levers):
-        value = getattr(base, f.name)
+    for name, rule in _RULES:
+        value = getattr(base, name)
         value = value.copy() if isinstance(value, np.ndarray) else value
-        offers = [(who, offer[f.name]) for who, offer in proposals if f.name in offer]
-        rule = f.metadata["combine"]
+        offers = [(who, offer[name]) for who, offer in proposals if name in offer]
         if offers and rule is AT_LEAST:
             value = reduce(_at_least, (v for _, v in offers), value)
         elif offers and rule is AT_MOST:
@@ -197,9 +199,9 @@ def combine(base: Levers, proposals: Iterable[tuple[str, dict[str, Any]]]) -> Le
         elif offers and rule is REPLACE:
             if len(offers) > 1:
                 raise ConfigError(
-                    f"policies {[who for who, _ in offers]} all set lever {f.name!r}, which does not combine "
+                    f"policies {[who for who, _ in offers]} all set lever {name!r}, which does not combine "
                     "(rule 'replace'): switch on only one of them"
                 )
             value = offers[0][1]
-        values[f.name] = value
+        values[name] = value
     return Levers(**values)

@@ -11,6 +11,7 @@ error naming the key otherwise (:func:`check_schedule`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,7 +36,7 @@ class Schedule:
     def at(self, date: dt.date) -> float:
         """The value on ``date``."""
         x = date.toordinal()
-        points = np.array([parse_date(d, "").toordinal() for d in self.dates], float)
+        points = _ordinals(tuple(self.dates))
         values = np.asarray(self.values, float)
         if self.interpolation == "step":
             index = np.searchsorted(points, x, side="right") - 1
@@ -58,6 +59,14 @@ def as_schedule(value) -> Schedule:
         values=list(value.get("values", [])),
         interpolation=value.get("interpolation", "linear"),
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _ordinals(dates: tuple[str, ...]) -> np.ndarray:
+    """The dates as day numbers: parsed once (a history reads its schedules every day)."""
+    points = np.array([parse_date(d, "").toordinal() for d in dates], float)
+    points.flags.writeable = False
+    return points
 
 
 def parse_date(text, key: str) -> dt.date:

@@ -8,7 +8,8 @@ Estimated peak memory of a run (:func:`estimate_bytes`), per resident:
   value and 4 B of column index per contact each, plus what their construction holds at its
   peak: :data:`BYTES_PER_CONTACT` (20 B) per contact;
 - the resident's Mesa agent (a ``Patient`` object and its place in Mesa's agent sets):
-  :data:`BYTES_PER_AGENT` (500 B);
+  :data:`BYTES_PER_AGENT` (500 B); made only when the agents are looked at (a notebook, the
+  page), not by a plain run or a sweep, so for those the estimate is ~500 B a resident too high;
 
 plus :data:`BASE_BYTES` for Python and the libraries. Measured peak RSS (``resource.getrusage``,
 10-730 days, with and without every policy; docs/reliability.md): ~780 B per resident at
