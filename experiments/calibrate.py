@@ -138,7 +138,9 @@ def _selection_section(fit: DynamicsFit, settings: dict) -> list[str]:
     ]
 
 
-def report(fit: DynamicsFit, payouts: Generation, check: pd.DataFrame, settings: dict, wall: float) -> str:
+def report(
+    fit: DynamicsFit, payouts: Generation, check: pd.DataFrame, settings: dict, wall: float, args: argparse.Namespace
+) -> str:
     generations = fit.generations
     table = generations_table(generations)
     final = generations[-1]
@@ -162,6 +164,7 @@ def report(fit: DynamicsFit, payouts: Generation, check: pd.DataFrame, settings:
         "",
         f"Settings: {settings}; wall time {wall / 60:.1f} min.",
         "",
+        *reduced_setting_note(args),
         "## Targets",
         "",
         "Statistics of the history's years (`<statistic>_<year>` in a run's summary; counts per",
@@ -275,6 +278,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def reduced_setting_note(args: argparse.Namespace) -> list[str]:
+    """A paragraph naming every option set below ``make calibrate``'s (the documented setting), so
+    that a reader of a fit made cheaper for lack of time knows what it lacks; empty when none is."""
+    documented = parse_args([])
+    options = ("wave_power2", "population_power2", "max_generations", "seeds", "candidates",
+               "selection_seeds", "payout_seeds", "check_seeds", "scale")  # fmt: skip
+    pairs = {o: (getattr(args, o), getattr(documented, o)) for o in options}
+    smaller = {o: pair for o, pair in pairs.items() if pair[0] != pair[1]}
+    if not smaller:
+        return []
+    listed = ", ".join(f"--{o.replace('_', '-')} {v} (documented: {d})" for o, (v, d) in smaller.items())
+    return [
+        "**A reduced setting.** This fit was made with fewer or smaller runs than `make calibrate`'s",
+        f"documented setting: {listed}. Its posterior is coarse (few weighted sets, wide intervals) and",
+        "its point estimate less certain than the documented setting's would be; `make calibrate` (on a",
+        "cluster: docs/cluster.md) refits it.",
+        "",
+    ]
+
+
 def settings_of(args, generations: int) -> dict:
     return {
         "wave": 2**args.wave_power2,
@@ -373,7 +396,7 @@ def main(argv=None) -> None:
     check.attrs["seeds"] = list(check_seeds)
     check.to_csv(args.out / "predictive_check.csv", index=False)
     print("\n".join(check_table(check)))
-    text = report(fit, payouts, check, settings, time.perf_counter() - started)
+    text = report(fit, payouts, check, settings, time.perf_counter() - started, args)
     (args.out / "report.md").write_text(text)
     if args.write_config:
         CALIBRATION_CONFIG.write_text(yaml_text)
