@@ -10,6 +10,7 @@ Patterns and verdict rules: sim/analysis/validation.py.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from sim.analysis.validation import markdown, validate
@@ -23,7 +24,8 @@ def main(argv=None) -> None:
     spec = importlib.util.spec_from_file_location("history_script", Path(__file__).with_name("history.py"))
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    args = script.parse_args([*(argv or []), "--no-attribution"] if argv is not None else ["--no-attribution"])
+    argv = sys.argv[1:] if argv is None else argv
+    args = script.parse_args([*argv, "--no-attribution"])
     args.out.mkdir(parents=True, exist_ok=True)
     runs = script.run_history(args)
     table = validate(runs)
