@@ -102,7 +102,13 @@ def test_word_of_mouth_beyond_the_confidence_bound_moves_nobody(run):
 
 
 def test_media_stories_reach_their_audience_and_move_its_trust():
-    model, watch = watched_run(seed=5, days=240)
+    # every dispute and violent act reported: stories however rare the calibrated events are
+    media = [
+        "params.media.coverage_dispute=1.0",
+        "params.media.coverage_violence=1.0",
+        "params.media.sensationalism=1.0",
+    ]
+    model, watch = watched_run(*media, seed=5, days=240)
     stories = all_events(watch, "story")
     assert stories, "no story reached a watched resident: run longer"
     for r, e in stories:
