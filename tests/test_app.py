@@ -230,6 +230,8 @@ def test_page_in_headless_chromium(server, tmp_path):
     chart changes with each step; the headline gives the date and the reforms reached. Saves
     screenshots of the page in one world, in two, of the story and of the history."""
     sync_playwright = _browser_or_skip()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     flags = [
         "--no-sandbox",
         "--disable-gpu",
@@ -398,12 +400,29 @@ def test_page_in_headless_chromium(server, tmp_path):
 
             # the history: China 2006-2019 from its start date (two worlds: without the reforms beside it)
             old = sources()
-            page.locator(".v-input", has=page.get_by_text(history_view.HISTORY_LABEL, exact=True)).locator(
-                "input"
-            ).check(force=True)
-            page.wait_for_function(
-                "() => document.querySelector('.headline-date')?.textContent === '2006-01-01'", timeout=wait_ms
-            )
+            history_switch = page.locator(
+                ".v-input", has=page.get_by_text(history_view.HISTORY_LABEL, exact=True)
+            ).locator("input")
+            # The resize above makes the grid draw its panels again, which on a loaded machine can
+            # end after the click: the switch is then drawn anew, unchecked, and the click is lost
+            # (a user sees the switch off and clicks again; so does the test, at most three times).
+            for attempt in range(3):
+                history_switch.check(force=True)
+                try:
+                    page.wait_for_function(
+                        "() => document.querySelector('.headline-date')?.textContent === '2006-01-01'",
+                        timeout=wait_ms // 3,
+                    )
+                    break
+                except PlaywrightTimeoutError:
+                    if attempt == 2:
+                        raise
+                    if history_switch.is_checked():  # (heard, but slow: the history is being built)
+                        page.wait_for_function(
+                            "() => document.querySelector('.headline-date')?.textContent === '2006-01-01'",
+                            timeout=wait_ms,
+                        )
+                        break
             expect_day(0)
             text = page.locator(".vue-grid-layout").inner_text()
             assert "Reforms reached: none yet" in text and "scale tiny" in text, text[:2000]
@@ -420,7 +439,7 @@ def test_page_in_headless_chromium(server, tmp_path):
             today = dt.date(2006, 1, 1) + dt.timedelta(days=HISTORY_CLICKS * days_per_click)
             assert page.locator(".headline-date").inner_text() == today.isoformat()
             text = page.locator(".vue-grid-layout").inner_text()
-            assert f"2006-01-01 to {today - dt.timedelta(days=1)}" in text  # every chart says its dates
+            # (the charts' own date captions are inside their images: checked in-process below)
             assert "Reforms reached: zero markup, clinics (2009-01-01, A6)" in text
             page.evaluate("() => document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
             page.wait_for_timeout(1000)
@@ -592,7 +611,9 @@ def test_history_mode_on_the_page_dates_every_chart_and_marks_the_reforms(monkey
         page.step()
     for component in (app.DisputesChart, app.ViolenceChart, app.TrustChart):
         component(page)
+    last_day = page.main.date - dt.timedelta(days=1)
     for fig in figures:
+        assert f"2006-01-01 to {last_day}" in fig.get_suptitle(), "every chart says its dates"
         ax = fig.axes[0]
         assert isinstance(ax.xaxis.get_major_formatter(), mdates.AutoDateFormatter), "dates on the axis"
         assert "zero markup, clinics" in [t.get_text() for t in ax.texts]

@@ -516,7 +516,12 @@ def _series(app: TrustApp):
 
 
 def _who(app: TrustApp, key: str) -> str:
-    return f" ({key})" if app.two_worlds else ""
+    """A world's short tag in a legend entry, in two-world mode only."""
+    if not app.two_worlds:
+        return ""
+    if app.history:
+        return " (without reforms)" if key == "baseline" else " (reforms)"
+    return f" ({key})"
 
 
 def DisputesChart(app: TrustApp):
