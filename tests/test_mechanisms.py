@@ -9,6 +9,8 @@ sampling tolerances (several standard errors), never a tuned parameter.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -686,3 +688,42 @@ def test_a_doctor_who_quits_leaves_a_vacancy_filled_later():
     assert successor in model.agents_by_type[Doctor] and leaver in model.former_doctors
     assert not model.doctors.vacant()[slot] and model.doctors.on_duty(model.day)[slot]
     assert vacant_days >= 4
+
+
+def test_mediation_staff_grows_as_the_committees_spread():
+    """A coverage schedule scales mediators per 100,000: the centres open on the first day of
+    (tiny) coverage with one mediator, and the staff grows to the full lever as coverage
+    reaches 1 (the staff used to stay as it was on the opening day)."""
+    model = tiny_model(
+        "policies=[mediation]",
+        "start_date=2010-01-01",
+        "policies.mediation.start_date=2010-01-01",
+        "policies.mediation.mediators_per_100k=100",
+        "policies.mediation.coverage.dates=[2010-01-01,2010-03-01]",
+        "policies.mediation.coverage.values=[0.0,1.0]",
+        days=90,
+    )
+    mediation = model.mechanisms["mediation"]
+    full = mediation.staff_size(100)
+    assert full == round(model.patients.n / 100_000 * 100) > 1
+    staff = []
+    for _ in range(90):
+        model.step()
+        staff.append(sum(m.active for m in model.world.mediation.mediators))
+    assert staff[0] == 0 and min(s for s in staff if s) == 1 and staff[-1] == full
+    assert staff == sorted(staff)  # hired as the coverage rises, none laid off
+    assert all(m.capacity == 8 for m in model.world.mediation.mediators)
+
+
+def test_mediators_beyond_a_falling_lever_take_no_new_case_and_are_not_paid():
+    model = _mediation_model("policies.mediation.mediators_per_100k=100")
+    world, mediation = model.world, model.mechanisms["mediation"]
+    mediation.start_day(world)
+    hired = len(world.mediation.mediators)
+    world.levers = dataclasses.replace(world.levers, mediators_per_100k=50.0)
+    mediation.start_day(world)
+    active = [m for m in world.mediation.mediators if m.active]
+    assert len(world.mediation.mediators) == hired and len(active) == mediation.staff_size(50) < hired
+    _file_disputes(model, 40)
+    assert all(not m.cases for m in world.mediation.mediators if not m.active)
+    assert all(m.cases for m in active)

@@ -101,6 +101,8 @@ class MediatorRecord:
     durations: list[int] = field(default_factory=list)
     cases_closed: int = 0
     agreements: int = 0
+    #: in post: takes new cases and is paid (the staff follows the lever: ``sim.mechanisms.mediation``)
+    active: bool = True
 
 
 @dataclass

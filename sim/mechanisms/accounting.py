@@ -88,7 +88,7 @@ class Books:
         self.clinic_doctors_in_post = int((in_post & at_clinic).sum())
         self.hospital_doctors_in_post = self.doctors_in_post - self.clinic_doctors_in_post
         self.tertiary_doctors_in_post = int((in_post & (tier[w.doctors.facility] == 2)).sum())
-        self.mediators = len(w.mediation.mediators)
+        self.mediators = sum(m.active for m in w.mediation.mediators)
         self.centres = len(w.mediation.centres)
         started = sum(len(m.durations) for m in w.mediation.mediators)
         self.mediation_cases_started = started - accounting.cases_started_before

@@ -1,7 +1,8 @@
 """Third-party medical dispute mediation centres (what the ``mediation`` policy sets up).
 
 When the policy comes into force the mechanism opens centres (one per 100,000 residents, at
-least one) staffed with ``mediators_per_100k`` mediators. A centre holds a
+least one), staffed each day to that day's ``mediators_per_100k`` (which a coverage schedule
+scales: the staff grows as the committees spread). A centre holds a
 first-come-first-served queue; each mediator works on at most ``capacity`` cases in parallel,
 each lasting a gamma-distributed time (mean ``mean_duration_days``; Guangdong 2013-15: 87
 days) and ending in agreement with probability ``max_success x impartiality`` (NHC 2018: over
@@ -33,16 +34,21 @@ class Mediation(Mechanism):
         return cls(config.scale.n_patients, streams.keyed("mediation"))
 
     def start_day(self, world: World) -> None:
-        """Open the centres on the day the policy comes into force (once)."""
+        """Open the centres on the day the policy comes into force (once), and staff them to
+        today's ``mediators_per_100k``: where the policy spreads over the country (a coverage
+        schedule), the staff grows with it (new mediators take today's qualifiers); when the
+        lever falls, the mediators beyond it take no new case and are paid no more."""
         levers, mediation = world.levers, world.mediation
-        if mediation.centres or levers.mediation_uptake <= 0:
-            return
-        n_centres = max(1, round(self.n_patients / 100_000))
-        per_100k = levers.mediators_per_100k
-        n_mediators = max(1, round(self.n_patients / 100_000 * per_100k)) if per_100k > 0 else 0
-        mediation.centres = [MediationCentre(i) for i in range(n_centres)]
-        for k in range(n_mediators):
-            centre = mediation.centres[k % n_centres]
+        if not mediation.centres:
+            if levers.mediation_uptake <= 0:
+                return
+            n_centres = max(1, round(self.n_patients / 100_000))
+            mediation.centres = [MediationCentre(i) for i in range(n_centres)]
+        target = self.staff_size(levers.mediators_per_100k)
+        for mediator in mediation.mediators:
+            mediator.active = mediator.index < target
+        for k in range(len(mediation.mediators), target):
+            centre = mediation.centres[k % len(mediation.centres)]
             mediation.mediators.append(
                 MediatorRecord(
                     index=k,
@@ -54,6 +60,10 @@ class Mediation(Mechanism):
                 )
             )
             centre.mediators.append(k)
+
+    def staff_size(self, per_100k: float) -> int:
+        """Mediators for ``per_100k`` per 100,000 residents: at least one while the lever is on."""
+        return max(1, round(self.n_patients / 100_000 * per_100k)) if per_100k > 0 else 0
 
     def step(self, world: World) -> None:
         """Queued cases go to mediators with a free slot."""
@@ -73,7 +83,11 @@ class Mediation(Mechanism):
         """Hand queued cases to mediators with a free slot, least busy first."""
         mediators = world.mediation.mediators
         while centre.queue:
-            free = [mediators[m] for m in centre.mediators if len(mediators[m].cases) < mediators[m].capacity]
+            free = [
+                mediators[m]
+                for m in centre.mediators
+                if mediators[m].active and len(mediators[m].cases) < mediators[m].capacity
+            ]
             if not free:
                 return
             mediator = min(free, key=lambda m: (len(m.cases), m.index))
