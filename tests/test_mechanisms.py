@@ -21,7 +21,7 @@ from sim.engine.institutions import Story
 from sim.engine.network import row_normalised, small_world
 from sim.engine.state import NO_DISPUTE, PRIMARY, SECONDARY, TERTIARY, Episodes, build_facilities
 from sim.mechanisms import care, illness, violence
-from sim.mechanisms.disputes import LITIGATION, MEDIATION, compensation_yuan, dispute_probability
+from sim.mechanisms.disputes import LITIGATION, MEDIATION, NONE, compensation_yuan, dispute_probability
 from sim.mechanisms.trust import degroot, own_experience, word_of_mouth
 
 
@@ -727,3 +727,23 @@ def test_mediators_beyond_a_falling_lever_take_no_new_case_and_are_not_paid():
     _file_disputes(model, 40)
     assert all(not m.cases for m in world.mediation.mediators if not m.active)
     assert all(m.cases for m in active)
+
+
+def test_a_disputant_stops_waiting_for_a_mediator_after_the_patience_and_escalates():
+    """With ``mediation_patience_days``, a case still queued after that many days leaves the queue
+    as after a failed mediation (court or unresolved); a case a mediator took is not affected."""
+    model = _mediation_model(
+        "policies.mediation.capacity=1",
+        "policies.mediation.mediators_per_100k=1",
+        "params.disputes.mediation_patience_days=30",
+    )
+    (mediator,) = model.mediators
+    disputes = _file_disputes(model, 20)
+    taken, queued = disputes[0], disputes[1:]
+    _advance(model, 31)
+    assert not model.centres[0].queue
+    assert all(d.channels[:2] in ([MEDIATION, LITIGATION], [MEDIATION, NONE]) for d in queued), [
+        d.channels for d in queued
+    ]
+    assert {tuple(d.channels[:2]) for d in queued} == {(MEDIATION, LITIGATION), (MEDIATION, NONE)}
+    assert taken.mediator == mediator.index and (taken.channels == [MEDIATION] or not taken.is_open)

@@ -240,6 +240,14 @@ class DisputeParams:
         1.0, 0, 100, "mediated payouts relative to negotiated ones", "Guangdong 2013-15: mean 60,200"
     )
     unresolved_give_up_days: float = param(240, 1, 36500, "mean days before an unresolved grievant gives up")
+    mediation_patience_days: float = param(
+        0,
+        0,
+        3650,
+        "days a disputant waits in a mediation queue before leaving it, as after a failed mediation (0: waits as "
+        "long as it takes)",
+        "assumption, off by default: exploratory (docs/ODD.md, section 10: a queue the centres cannot clear)",
+    )
     litigation_harm_weight: float = param(
         2.0,
         0,

@@ -6,7 +6,8 @@
    it responds openly), third-party mediation (only where the ``mediation`` policy has set up
    centres: queue, capacity, duration, agreement rate from impartiality; ``sim.mechanisms.mediation``),
    litigation (slow, larger awards) or nothing (the patient swallows it). Failed negotiation or
-   mediation can escalate; what is left unresolved keeps the patient's grievance growing until
+   mediation (or, with ``mediation_patience_days``, too long a wait for a mediator) can escalate;
+   what is left unresolved keeps the patient's grievance growing until
    they give up (or act: ``sim.mechanisms.violence``). Compensation is lognormal (heavy-tailed) by harm
    and channel.
 
@@ -175,6 +176,8 @@ class Disputes(Mechanism):
     def _to_mediation(self, world: World, dispute: Dispute) -> None:
         dispute.channels.append(MEDIATION)
         self.mediation.submit(world, dispute)
+        if self.p.mediation_patience_days > 0 and dispute.mediator is None:
+            world.disputes.schedule(world.day + int(self.p.mediation_patience_days), "mediation_wait_end", dispute)
 
     def _to_court(self, world: World, dispute: Dispute) -> None:
         dispute.channels.append(LITIGATION)
@@ -228,6 +231,10 @@ class Disputes(Mechanism):
                         fairness=impartiality,
                     )
                 else:
+                    self._escalate(world, dispute)
+            elif event == "mediation_wait_end":
+                if dispute.mediator is None:  # still queued: the patient stops waiting
+                    world.mediation.centre_for(dispute.facility).queue.remove(dispute)
                     self._escalate(world, dispute)
             elif event == "give_up":
                 self.close(world, dispute, "gave_up", success=False, channel=NONE)
