@@ -60,3 +60,11 @@ def time_axis(frame) -> tuple[str, str]:
     if "date" in frame.columns and frame["date"].notna().any():
         return "date", "Date"
     return "day", "Day"
+
+
+def message_figure(fig, message: str, title: str) -> None:
+    """A figure that holds only a centred message under ``title`` (e.g. how to switch a view on)."""
+    ax = fig.subplots()
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=9, wrap=True)
+    fig.suptitle(title, fontsize=10)

@@ -30,6 +30,7 @@ import pandas as pd
 import solara
 from matplotlib.figure import Figure
 
+from sim.analysis.drawing import message_figure
 from sim.analysis.history import (
     DISPUTES_CHANGE_2013_2017,
     DISTURBANCES,
@@ -184,11 +185,8 @@ def observed_chart(app, note: str = ""):
     ``note``: what the chart shows (runs, seed, scale, dates)."""
     fig = Figure(figsize=(7, 4.6), layout="constrained")
     if not app.history:
-        ax = fig.subplots()
-        ax.set_axis_off()
-        ax.text(0.5, 0.5, f"Switch on\n\"{HISTORY_LABEL}\"\nto see the model beside what was observed in China",
-                ha="center", va="center", fontsize=9, wrap=True)  # fmt: skip
-        fig.suptitle("Observed and modelled, 2006-2019", fontsize=10)
+        message = f'Switch on\n"{HISTORY_LABEL}"\nto see the model beside what was observed in China'
+        message_figure(fig, message, "Observed and modelled, 2006-2019")
         return solara.FigureMatplotlib(fig, format="png")
     axes = fig.subplots(2, 2, sharex=True)
     current = today(app.main).year

@@ -67,7 +67,7 @@ with warnings.catch_warnings():  # solara's hook linter flags Mesa's own Compone
     from mesa.visualization.utils import force_update
 
 from sim.analysis import story
-from sim.analysis.drawing import draw_trust_network, network_sample, time_axis
+from sim.analysis.drawing import draw_trust_network, message_figure, network_sample, time_axis
 from sim.app import history_view
 from sim.config.compose import compose
 from sim.engine.metrics import summarise
@@ -595,11 +595,8 @@ def DifferenceChart(app: TrustApp):
     """What the policies changed: policies minus baseline, day by day (two-world mode)."""
     fig = Figure(figsize=(6, 3.6), layout="constrained")
     if not app.two_worlds:
-        ax = fig.subplots()
-        ax.set_axis_off()
-        ax.text(0.5, 0.5, f"One world. Switch on\n\"{TWO_WORLDS_LABEL}\"\nto see what the policies change",
-                ha="center", va="center", fontsize=9, wrap=True)  # fmt: skip
-        fig.suptitle("Policies minus baseline", fontsize=10)
+        message = f'One world. Switch on\n"{TWO_WORLDS_LABEL}"\nto see what the policies change'
+        message_figure(fig, message, "Policies minus baseline")
         return _show(fig)
     base, main = app.baseline.timeseries(), app.main.timeseries()
     panels = [(c, title, cum) for c, title, cum in DIFFERENCES if c in main.columns and c in base.columns]
