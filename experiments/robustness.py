@@ -243,8 +243,8 @@ def markdown(args, design, failure_rows, boxes_table, rankings, verdicts, top, p
         f"Produced by `python experiments/robustness.py {settings['command']}` ({settings['text']}); method:",
         "`sim/analysis/robustness.py`. "
         + (
-            "**Cheap setting: few design points and one seed per point, so every number below is indicative "
-            "only; the publication setting is in the script's docstring and at the end of this note.**"
+            f"**Cheap setting: few design points and {args.seeds} seed(s) per point, so every number below is "
+            "indicative only; the publication setting is in the script's docstring and at the end of this note.**"
             if args.cheap
             else ""
         ),
