@@ -270,9 +270,11 @@ def markdown(args, design, failure_rows, boxes_table, rankings, verdicts, top, p
             f"Every arm over {args.posterior_draws} posterior draws x {args.seeds} seeds (paired by draw and seed). "
             "*Seeds only*: the interval an effect has at one parameter set (seed noise of the mean); *with "
             "parameter uncertainty*: the random-effects prediction interval for the effect under a parameter "
-            "set drawn from the posterior (Higgins, Thompson & Spiegelhalter 2009). *Parameter share*: the "
-            "share of the effect's variance across runs due to the posterior (between draws) rather than "
-            "seeds (within), from a one-way random-effects ANOVA.",
+            "set drawn from the posterior (Higgins, Thompson & Spiegelhalter 2009). Both are for the relative "
+            "change, each draw against its own baseline (a parameter set that moves the baseline's level does "
+            "not count as uncertainty about a relative effect). *Parameter share*: the share of the relative "
+            "effect's variance across runs due to the posterior (between draws) rather than seeds (within), "
+            "from a one-way random-effects ANOVA.",
             "",
             f"![Effects over posterior draws]({figures['posterior']})",
             "",

@@ -256,3 +256,33 @@ def test_robustness_script_cheap_setting_end_to_end(tmp_path, capsys):
     assert "unknown arm(s) ['no_such_policy']" in refused(robustness.main, ["--policies", "no_such_policy"], capsys)
     err = refused(robustness.main, ["--posterior-draws", "2", "--posterior", str(tmp_path / "none.csv")], capsys)
     assert "none.csv does not exist" in err and "--posterior-draws 0" in err
+
+
+def test_relative_effects_judge_each_draw_against_its_own_baseline():
+    """Draws whose baselines differ tenfold, with the same relative effect (-80 %) in each: the
+    absolute effect varies between draws (parameter share near 1), the relative one does not
+    (share near 0), and its intervals stay near -80 % instead of reaching below -100 %."""
+    rng = np.random.default_rng(3)
+    n, m = 8, 3
+    points = []
+    for i, level in enumerate(np.geomspace(2, 20, n)):
+        for seed in range(m):
+            base = level * (1 + rng.normal(0, 0.05))
+            points += [
+                {"point": i, "seed": seed, "arm": "baseline", "violence": base},
+                {"point": i, "seed": seed, "arm": "x", "violence": base * 0.2 * (1 + rng.normal(0, 0.05))},
+            ]
+    (row,) = rb.posterior_effects(pd.DataFrame(points), metrics=["violence"]).to_dict("records")
+    assert row["parameter_share"] > 0.9 and row["relative_parameter_share"] < 0.2
+    assert row["parameter_low"] / row["baseline_mean"] < -1.0  # (the absolute interval, over the mean baseline)
+    for key in (
+        "relative_change",
+        "relative_seed_low",
+        "relative_seed_high",
+        "relative_parameter_low",
+        "relative_parameter_high",
+    ):
+        assert -0.9 < row[key] < -0.7, (key, row[key])
+    assert (
+        row["relative_parameter_low"] <= row["relative_seed_low"] <= row["relative_change"] <= row["relative_seed_high"]
+    )

@@ -13,7 +13,8 @@ resumable design sweeps (``sim.runs.designs.run_design``) on any Hydra launcher:
    uncertainty*, the seed noise of the mean alone (what an interval over seeds at one calibrated
    point measures); *with parameter uncertainty*, the random-effects prediction interval for the
    effect under a parameter set drawn from the posterior (Higgins, Thompson & Spiegelhalter,
-   JRSS A 2009, eq. 6; :func:`effect_intervals`).
+   JRSS A 2009, eq. 6; :func:`effect_intervals`); relative changes the same way, each draw against
+   its own baseline (:func:`relative_table`).
 2. **Deep uncertainty** (:data:`DEEP_UNCERTAINTY`, :func:`latin_hypercube`): the behavioural
    parameters the data cannot pin down, each with a plausible range and why, sampled by a Latin
    hypercube (McKay, Beckman & Conover, Technometrics 1979; ``scipy.stats.qmc``) and crossed with
@@ -293,6 +294,13 @@ def variance_split(d: np.ndarray) -> dict[str, float]:
     }
 
 
+#: The keys of :func:`effect_intervals` (``relative_`` + these for relative changes).
+RELATIVE_KEYS = (
+    "mean", "draws", "seeds", "ms_between", "ms_within", "var_seed", "var_parameter", "parameter_share",
+    "seed_low", "seed_high", "parameter_low", "parameter_high",
+)  # fmt: skip
+
+
 def effect_intervals(d: np.ndarray, level: float = 0.95) -> dict[str, float]:
     """The mean paired effect of an N x M table (draws x seeds) with two intervals:
 
@@ -323,15 +331,32 @@ def effect_intervals(d: np.ndarray, level: float = 0.95) -> dict[str, float]:
     }
 
 
-def paired_table(runs: pd.DataFrame, arm: str, metric: str, baseline: str = "baseline") -> pd.DataFrame:
-    """``arm - baseline`` on ``metric``, one row per point (draw), one column per seed: only pairs
-    where both runs completed."""
+def paired_runs(runs: pd.DataFrame, arm: str, metric: str, baseline: str = "baseline"):
+    """``(arm, baseline)`` values of ``metric``, each one row per point (draw) and one column per
+    seed, over the pairs where both runs completed (``None`` if either arm is missing)."""
     done = runs[runs["status"] == "completed"] if "status" in runs else runs
     wide = done.pivot_table(index=["point", "seed"], columns="arm", values=metric, aggfunc="first")
     if arm not in wide or baseline not in wide:
-        return pd.DataFrame()
-    d = (wide[arm] - wide[baseline]).dropna()
-    return d.unstack("seed").dropna()
+        return None
+    both = wide[[arm, baseline]].dropna()
+    a, b = both[arm].unstack("seed"), both[baseline].unstack("seed")
+    keep = a.notna().all(axis=1) & b.notna().all(axis=1)
+    return a[keep], b[keep]
+
+
+def paired_table(runs: pd.DataFrame, arm: str, metric: str, baseline: str = "baseline") -> pd.DataFrame:
+    """``arm - baseline`` on ``metric``, one row per point (draw), one column per seed: only pairs
+    where both runs completed."""
+    pair = paired_runs(runs, arm, metric, baseline)
+    return pd.DataFrame() if pair is None else pair[0] - pair[1]
+
+
+def relative_table(arm: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
+    """``arm / baseline - 1`` per run, each draw against its own baseline's mean over seeds: a draw's
+    mean is exactly its relative change, and parameter sets that move the baseline's level (a
+    tenfold violence rate) do not count as uncertainty about a relative effect."""
+    level = base.mean(axis=1)
+    return (arm - base).div(level.where(level != 0), axis=0)
 
 
 def check_paired(runs: pd.DataFrame, parameter_columns: Sequence[str] = ()) -> None:
@@ -348,26 +373,31 @@ def check_paired(runs: pd.DataFrame, parameter_columns: Sequence[str] = ()) -> N
 def posterior_effects(
     runs: pd.DataFrame, metrics: Sequence[str] = POSTERIOR_METRICS, baseline: str = "baseline", level: float = 0.95
 ) -> pd.DataFrame:
-    """Per arm and metric: the paired effect over draws x seeds (:func:`effect_intervals`), its
-    relative change (the effect and its intervals over the baseline's mean), and the variance split."""
+    """Per arm and metric: the paired effect over draws x seeds with its intervals and variance
+    split (:func:`effect_intervals`), and the same for its relative change (``relative_*``: each
+    draw against its own baseline, :func:`relative_table`)."""
     rows = []
     base_mean = runs[runs["arm"] == baseline].groupby("point")[list(metrics)].mean().mean()
     for arm in [a for a in dict.fromkeys(runs["arm"]) if a != baseline]:
         for metric in metrics:
-            d = paired_table(runs, arm, metric, baseline)
-            if d.shape[0] < 2 or d.shape[1] < 2:
+            pair = paired_runs(runs, arm, metric, baseline)
+            if pair is None or pair[0].shape[0] < 2 or pair[0].shape[1] < 2:
                 continue
+            d = pair[0] - pair[1]
             row = {
                 "arm": arm,
                 "metric": metric,
                 "baseline_mean": float(base_mean[metric]),
                 **effect_intervals(d, level),
             }
-            scale = row["baseline_mean"]
-            for key in ("mean", "seed_low", "seed_high", "parameter_low", "parameter_high"):
-                row[f"relative_{key}"] = row[key] / scale if scale else float("nan")
+            relative = relative_table(*pair)
+            if np.isfinite(relative.to_numpy(float)).all():
+                row.update({f"relative_{k}": v for k, v in effect_intervals(relative, level).items()})
+            else:  # (a draw whose baseline had no event at all)
+                row.update(dict.fromkeys((f"relative_{k}" for k in RELATIVE_KEYS), float("nan")))
+            row["relative_change"] = row.pop("relative_mean")
             rows.append(row)
-    return pd.DataFrame(rows).rename(columns={"mean": "effect", "relative_mean": "relative_change"})
+    return pd.DataFrame(rows).rename(columns={"mean": "effect"})
 
 
 def _pct(x: float) -> str:
@@ -381,7 +411,7 @@ def posterior_markdown(effects: pd.DataFrame, level: float = 0.95) -> str:
     pct = f"{level:.0%}"
     lines = [
         f"| Arm | Metric | Baseline | Effect | Relative change | {pct} seeds only | {pct} with parameter uncertainty "
-        "| SD seed | SD parameters | Parameter share | Draws x seeds |",
+        "| SD seed (of baseline) | SD parameters (of baseline) | Parameter share | Draws x seeds |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in effects.to_dict("records"):
@@ -390,8 +420,8 @@ def posterior_markdown(effects: pd.DataFrame, level: float = 0.95) -> str:
             f"| {r['arm']} | {label} | {r['baseline_mean']:.3g} | {r['effect']:+.3g} | {_pct(r['relative_change'])} "
             f"| [{_pct(r['relative_seed_low'])}, {_pct(r['relative_seed_high'])}] "
             f"| [{_pct(r['relative_parameter_low'])}, {_pct(r['relative_parameter_high'])}] "
-            f"| {np.sqrt(r['var_seed']):.3g} | {np.sqrt(r['var_parameter']):.3g} "
-            f"| {_pct(r['parameter_share']).lstrip('+')} "
+            f"| {np.sqrt(r['relative_var_seed']):.1%} | {np.sqrt(r['relative_var_parameter']):.1%} "
+            f"| {_pct(r['relative_parameter_share']).lstrip('+')} "
             f"| {r['draws']} x {r['seeds']} |"
         )
     return "\n".join(lines) + "\n"
