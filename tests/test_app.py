@@ -262,16 +262,27 @@ def test_page_in_headless_chromium(server, tmp_path):
 
             def snapshot() -> list[str]:
                 """Each chart's pixels (as a PNG data URL), read in one go in the page: solara may
-                swap an <img> element at any time, so no element handle is kept."""
+                swap an <img> element or its source at any time, so no element handle is kept, and
+                a decode that such a swap interrupts (EncodingError) is tried again on the chart's
+                current image (at most 20 times, 250 ms apart)."""
                 return page.evaluate(
                     """() => Promise.all([...document.querySelectorAll('.vue-grid-item img')].map(
-                        img => img.decode().then(() => {
-                            const canvas = document.createElement('canvas');
-                            canvas.width = img.naturalWidth;
-                            canvas.height = img.naturalHeight;
-                            canvas.getContext('2d').drawImage(img, 0, 0);
-                            return canvas.toDataURL();
-                        })))"""
+                        async (_, i) => {
+                            for (let attempt = 0; ; attempt++) {
+                                const img = document.querySelectorAll('.vue-grid-item img')[i];
+                                try {
+                                    await img.decode();
+                                    const canvas = document.createElement('canvas');
+                                    canvas.width = img.naturalWidth;
+                                    canvas.height = img.naturalHeight;
+                                    canvas.getContext('2d').drawImage(img, 0, 0);
+                                    return canvas.toDataURL();
+                                } catch (error) {
+                                    if (attempt >= 20) throw error;
+                                    await new Promise(resolve => setTimeout(resolve, 250));
+                                }
+                            }
+                        }))"""
                 )
 
             def expect_new_charts(old_sources: list[str], skip: tuple[int, ...] = ()) -> None:
