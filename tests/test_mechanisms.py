@@ -747,3 +747,18 @@ def test_a_disputant_stops_waiting_for_a_mediator_after_the_patience_and_escalat
     ]
     assert {tuple(d.channels[:2]) for d in queued} == {(MEDIATION, LITIGATION), (MEDIATION, NONE)}
     assert taken.mediator == mediator.index and (taken.channels == [MEDIATION] or not taken.is_open)
+
+
+def test_a_patience_under_a_day_ends_the_wait_on_a_later_day_not_today():
+    """The wait's end is never scheduled for today: a case sent to mediation from today's events
+    (a failed negotiation) would find today's agenda already run and wait forever."""
+    model = _mediation_model(
+        "policies.mediation.capacity=0",
+        "policies.mediation.mediators_per_100k=1",
+        "params.disputes.mediation_patience_days=0.4",
+    )
+    disputes = _file_disputes(model, 5)
+    ends = [day for day, events in model.world.disputes.agenda.items() for e, _ in events if e == "mediation_wait_end"]
+    assert sorted(ends) == [model.world.day + 1] * 5
+    _advance(model, 2)
+    assert not model.centres[0].queue and all(d.channels[1:2] in ([LITIGATION], [NONE]) for d in disputes)

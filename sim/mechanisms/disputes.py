@@ -18,6 +18,8 @@ negotiating its own case counts as less fair than a court or an impartial mediat
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import special
 
@@ -177,7 +179,9 @@ class Disputes(Mechanism):
         dispute.channels.append(MEDIATION)
         self.mediation.submit(world, dispute)
         if self.p.mediation_patience_days > 0 and dispute.mediator is None:
-            world.disputes.schedule(world.day + int(self.p.mediation_patience_days), "mediation_wait_end", dispute)
+            # at least a day later: today's agenda may already have run (a fraction of a day is a day)
+            wait = max(1, math.ceil(self.p.mediation_patience_days))
+            world.disputes.schedule(world.day + wait, "mediation_wait_end", dispute)
 
     def _to_court(self, world: World, dispute: Dispute) -> None:
         dispute.channels.append(LITIGATION)
