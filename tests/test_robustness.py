@@ -286,3 +286,16 @@ def test_relative_effects_judge_each_draw_against_its_own_baseline():
     assert (
         row["relative_parameter_low"] <= row["relative_seed_low"] <= row["relative_change"] <= row["relative_seed_high"]
     )
+
+
+def test_a_draw_whose_baseline_has_no_event_leaves_the_relative_effect_undefined():
+    points = [
+        {"point": i, "seed": seed, "arm": arm, "violence": 0.0 if (i == 0 and arm == "baseline") else 1.0 + seed}
+        for i in range(3)
+        for seed in range(2)
+        for arm in ("baseline", "x")
+    ]
+    (row,) = rb.posterior_effects(pd.DataFrame(points), metrics=["violence"]).to_dict("records")
+    assert np.isfinite(row["effect"]) and np.isfinite(row["parameter_low"])
+    assert np.isnan(row["relative_change"]) and np.isnan(row["relative_parameter_low"])
+    assert "n/a" in rb.posterior_markdown(pd.DataFrame([row]))

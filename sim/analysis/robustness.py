@@ -294,13 +294,6 @@ def variance_split(d: np.ndarray) -> dict[str, float]:
     }
 
 
-#: The keys of :func:`effect_intervals` (``relative_`` + these for relative changes).
-RELATIVE_KEYS = (
-    "mean", "draws", "seeds", "ms_between", "ms_within", "var_seed", "var_parameter", "parameter_share",
-    "seed_low", "seed_high", "parameter_low", "parameter_high",
-)  # fmt: skip
-
-
 def effect_intervals(d: np.ndarray, level: float = 0.95) -> dict[str, float]:
     """The mean paired effect of an N x M table (draws x seeds) with two intervals:
 
@@ -383,18 +376,13 @@ def posterior_effects(
             pair = paired_runs(runs, arm, metric, baseline)
             if pair is None or pair[0].shape[0] < 2 or pair[0].shape[1] < 2:
                 continue
-            d = pair[0] - pair[1]
-            row = {
-                "arm": arm,
-                "metric": metric,
-                "baseline_mean": float(base_mean[metric]),
-                **effect_intervals(d, level),
-            }
+            absolute = effect_intervals(pair[0] - pair[1], level)
+            row = {"arm": arm, "metric": metric, "baseline_mean": float(base_mean[metric]), **absolute}
             relative = relative_table(*pair)
             if np.isfinite(relative.to_numpy(float)).all():
                 row.update({f"relative_{k}": v for k, v in effect_intervals(relative, level).items()})
             else:  # (a draw whose baseline had no event at all)
-                row.update(dict.fromkeys((f"relative_{k}" for k in RELATIVE_KEYS), float("nan")))
+                row.update({f"relative_{k}": float("nan") for k in absolute})
             row["relative_change"] = row.pop("relative_mean")
             rows.append(row)
     return pd.DataFrame(rows).rename(columns={"mean": "effect"})
