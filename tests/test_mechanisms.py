@@ -727,6 +727,7 @@ def test_mediators_beyond_a_falling_lever_take_no_new_case_and_are_not_paid():
     _file_disputes(model, 40)
     assert all(not m.cases for m in world.mediation.mediators if not m.active)
     assert all(m.cases for m in active)
+    assert [agent.active for agent in model.mediators] == [m.active for m in world.mediation.mediators]  # (the view)
 
 
 def test_a_disputant_stops_waiting_for_a_mediator_after_the_patience_and_escalates():

@@ -12,12 +12,12 @@ decisions of their own here. Agents never import the model: they reach it as ``s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import mesa
 import numpy as np
 
-from sim.engine.institutions import Dispute, Story
+from sim.engine.institutions import Dispute, MediatorRecord, Story
 from sim.engine.state import NO_DISPUTE, TIER_NAMES
 from sim.mechanisms.care import out_of_pocket_share
 from sim.mechanisms.media import sensationalism
@@ -155,19 +155,7 @@ class Doctor(mesa.Agent):
 
 
 #: What a mediator agent shows of its record (``sim.engine.institutions.MediatorRecord``).
-MEDIATOR_STATE = frozenset(
-    {
-        "centre",
-        "capacity",
-        "impartiality",
-        "mean_duration_days",
-        "max_success",
-        "cases",
-        "durations",
-        "cases_closed",
-        "agreements",
-    }
-)
+MEDIATOR_STATE = frozenset(f.name for f in fields(MediatorRecord)) - {"index"}
 
 
 class Mediator(mesa.Agent):
