@@ -7,6 +7,8 @@ targets are the statistics of its years (sim.analysis.calibration.TARGETS).
     python experiments/calibrate.py --write-config --write-docs  # full (make calibrate)
     python experiments/calibrate.py --cheap                      # minutes: tiny scale, 2006 only, few sets
     python experiments/calibrate.py --skip-abc                   # the predictive check of the configured default
+    python experiments/calibrate.py --mediation-only --write-config --write-docs
+        # stage 3 alone, the other fitted values kept (the share of disputes the committees take)
 
 Writes into --out (default outputs/calibration): wave_1.parquet (the history-matching wave's
 sets and statistics), emulator.csv (its fit per statistic), generations.csv (tolerance, acceptance and
@@ -37,6 +39,9 @@ from sim.analysis.calibration import (
     CALIBRATION_END,
     DYNAMIC_TARGETS,
     HISTORY,
+    MEDIATION_SHARE_KEY,
+    MEDIATION_SHARE_START,
+    MEDIATION_VOLUME_TARGET,
     POSTERIOR_FILE,
     PRIORS,
     SELECTION_SEED_OFFSET,
@@ -44,6 +49,7 @@ from sim.analysis.calibration import (
     DynamicsFit,
     Generation,
     calibrate_dynamics,
+    calibrate_mediation_share,
     calibrate_payouts,
     config_yaml,
     overrides_for,
@@ -139,7 +145,13 @@ def _selection_section(fit: DynamicsFit, settings: dict) -> list[str]:
 
 
 def report(
-    fit: DynamicsFit, payouts: Generation, check: pd.DataFrame, settings: dict, wall: float, args: argparse.Namespace
+    fit: DynamicsFit,
+    payouts: Generation,
+    mediation: tuple[float, pd.DataFrame],
+    check: pd.DataFrame,
+    settings: dict,
+    wall: float,
+    args: argparse.Namespace,
 ) -> str:
     generations = fit.generations
     table = generations_table(generations)
@@ -216,6 +228,53 @@ def report(
         "",
         *_posterior_table(payouts.posterior()),
         "",
+        *mediation_section(*mediation),
+        *check_section(check),
+    ]
+    return "\n".join(lines)
+
+
+def mediation_section(share: float, rounds: pd.DataFrame) -> list[str]:
+    t = MEDIATION_VOLUME_TARGET
+    if rounds.empty:
+        return [
+            "## Stage 3: the share of disputes the mediation committees take",
+            "",
+            f"Not fitted: the history stops before the end of 2011. `{MEDIATION_SHARE_KEY}` = {share:g}, the",
+            "value the first stage ran at.",
+            "",
+        ]
+    return [
+        "## Stage 3: the share of disputes the mediation committees take",
+        "",
+        "The model's disputes are the broad per-hospital count of the mid-2000s (66 a hospital-year,",
+        "every complaint a hospital records); the committees took a small part of them. In 2011 they",
+        f"mediated about {t.value:.1f} disputes per graded secondary or tertiary hospital ({t.source}).",
+        f"`{MEDIATION_SHARE_KEY}` (the disputes of the kind the committees take; the mediation policy's",
+        "uptake applies to these) is fitted to that volume with the other parameters at their fitted",
+        "values: the committees opened in 2010, so the share moves no first-stage statistic but the 2011",
+        "success rate, a rate. The volume is proportional to the share while the centres have free",
+        "mediators, so each round rescales the share by target / mean volume over fresh seeds",
+        f"(from {ABC_SEED_OFFSET}; `sim.analysis.calibration.calibrate_mediation_share`). Before this",
+        "stage existed the uptake applied to all the model's disputes (share 1): about 80 a hospital-year",
+        "went to centres that could close about 34, and the queue grew without limit (docs/ODD.md, 10).",
+        "",
+        "| round | share | mediated per hospital, 2011 (mean) | 95 % CI | seeds |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {r['round']:.0f} | {r['share']:.4f} | {r['mean volume']:.2f} | "
+            f"[{r['95% CI low']:.2f}, {r['95% CI high']:.2f}] | {r['seeds']:.0f} |"
+            for _, r in rounds.iterrows()
+        ],
+        "",
+        f"Fitted: `{MEDIATION_SHARE_KEY}` = {share:.4g} (target {t.value:.2f}, tolerance a factor "
+        f"{1 + t.tolerance:g}).",
+        "",
+    ]
+
+
+def check_section(check: pd.DataFrame) -> list[str]:
+    return [
         "## Posterior-predictive check: the calibrated default",
         "",
         f"The fitted values over seeds {check.attrs.get('seeds', [])} (the ABC used seeds from "
@@ -226,7 +285,6 @@ def report(
         *check_table(check),
         "",
     ]
-    return "\n".join(lines)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -264,6 +322,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     ap.add_argument("--write-docs", action="store_true", help="copy report.md to docs/calibration.md")
     ap.add_argument("--skip-abc", action="store_true", help="only the predictive check of the configured default")
+    ap.add_argument(
+        "--mediation-only",
+        action="store_true",
+        help="only stage 3 (the share of disputes the mediation committees take), the configured values kept",
+    )
+    ap.add_argument("--mediation-seeds", type=in_range(int, 2), default=16, help="seeds of each round of stage 3")
     args = ap.parse_args(argv)
     if args.cheap:
         args.wave_power2, args.population_power2, args.seeds, args.check_seeds, args.max_generations = 6, 4, 1, 2, 2
@@ -321,7 +385,7 @@ def fit_dynamics(args, launcher: list[str], runs: Path) -> DynamicsFit:
     fit = calibrate_dynamics(
         args.population_power2,
         range(ABC_SEED_OFFSET, ABC_SEED_OFFSET + args.seeds),
-        [*args.base, "calibration=none"],
+        [*args.base, "calibration=none", f"{MEDIATION_SHARE_KEY}={MEDIATION_SHARE_START}"],
         launcher,
         runs,
         args.wave_power2,
@@ -354,6 +418,63 @@ def fit_payouts(args, dynamics: dict) -> Generation:
     return payouts
 
 
+def fit_mediation(args, launcher: list[str], runs: Path, base: list[str], theta: dict | None):
+    """Stage 3 at the fitted values ``theta`` (None: the configured ones); the rounds into --out."""
+    if args.until < "2011-12-31":  # cheap settings: no 2011 to fit on
+        print(f"stage 3 skipped: the history stops at {args.until}; {MEDIATION_SHARE_KEY} = {MEDIATION_SHARE_START}")
+        return MEDIATION_SHARE_START, pd.DataFrame()
+    seeds = range(ABC_SEED_OFFSET, ABC_SEED_OFFSET + args.mediation_seeds)
+    share, rounds = calibrate_mediation_share(base, seeds, launcher, runs / "mediation", theta)
+    rounds.to_csv(args.out / "mediation.csv", index=False)
+    print(rounds.to_string(index=False), f"\n{MEDIATION_SHARE_KEY} = {share:.4g}")
+    return share, rounds
+
+
+def configured_values() -> tuple[dict[str, float], str]:
+    """The values in configs/calibration/pre_reform.yaml, flattened, and its settings note."""
+    import yaml
+
+    text = CALIBRATION_CONFIG.read_text()
+
+    def flat(node, prefix=""):
+        for k, v in node.items():
+            if isinstance(v, dict):
+                yield from flat(v, f"{prefix}{k}.")
+            else:
+                yield f"{prefix}{k}", float(v)
+
+    note = [line[2:] for line in text.splitlines() if line.startswith("# Settings:")]
+    return dict(flat(yaml.safe_load(text))), "\n".join(note)
+
+
+def mediation_only(args, launcher: list[str], runs: Path) -> None:
+    """Stage 3 alone, the other configured values kept; the config and docs/calibration.md updated
+    in place (its stage-3 and predictive-check sections)."""
+    share, rounds = fit_mediation(args, launcher, runs, list(args.base), None)
+    values, note = configured_values()
+    values[MEDIATION_SHARE_KEY] = share
+    note += f"\nStage 3 refitted alone (--mediation-only, {args.mediation_seeds} seeds per round, scale {args.scale})"
+    yaml_text = config_yaml(values, note=note)
+    (args.out / "fitted.yaml").write_text(yaml_text)
+    check = predictive_check(
+        [*args.base, "calibration=none"], range(args.check_seeds), launcher, theta=values,
+        sweep_dir=runs / "predictive_check_mediation",
+    )  # fmt: skip
+    check.attrs["seeds"] = list(range(args.check_seeds))
+    check.to_csv(args.out / "predictive_check.csv", index=False)
+    print("\n".join(check_table(check)))
+    if args.write_config:
+        CALIBRATION_CONFIG.write_text(yaml_text)
+    if args.write_docs:
+        path = ROOT / "docs" / "calibration.md"
+        text = path.read_text()
+        for heading in ("## Stage 3", "## Posterior-predictive check"):
+            if heading in text:
+                text = text[: text.index(heading)]
+        sections = [*mediation_section(share, rounds), *check_section(check)]
+        path.write_text(text.rstrip("\n") + "\n\n" + "\n".join(sections))
+
+
 def posterior_sets(fit: DynamicsFit, payouts: Generation) -> pd.DataFrame:
     """Weighted parameter sets of the posterior: the dynamics' last generation, each paired with
     the payouts' posterior mean (payouts feed back into nothing), normalised weights."""
@@ -378,15 +499,19 @@ def main(argv=None) -> None:
         check.to_csv(args.out / "predictive_check.csv", index=False)
         print("\n".join(check_table(check)))
         return
+    if args.mediation_only:
+        mediation_only(args, launcher, runs)
+        return
     fit = fit_dynamics(args, launcher, runs)
     dynamics = fit.fitted()
     payouts = fit_payouts(args, dynamics)
+    mediation = fit_mediation(args, launcher, runs, [*args.base, "calibration=none"], {**dynamics, **payouts.fitted()})
     posterior = pd.concat([fit.generations[-1].posterior(), payouts.posterior()])
     posterior.to_csv(args.out / "posterior.csv")
     sets = posterior_sets(fit, payouts)
     sets.to_csv(args.out / "posterior_sets.csv", index=False)
     print(posterior[["prior_low", "prior_high", "mean", "q05", "q95"]].to_string())
-    fitted = {**dynamics, **payouts.fitted()}
+    fitted = {**dynamics, **payouts.fitted(), MEDIATION_SHARE_KEY: mediation[0]}
     settings = settings_of(args, len(fit.generations))
     yaml_text = config_yaml(fitted, note=f"Settings: {settings}")
     (args.out / "fitted.yaml").write_text(yaml_text)
@@ -396,7 +521,7 @@ def main(argv=None) -> None:
     check.attrs["seeds"] = list(check_seeds)
     check.to_csv(args.out / "predictive_check.csv", index=False)
     print("\n".join(check_table(check)))
-    text = report(fit, payouts, check, settings, time.perf_counter() - started, args)
+    text = report(fit, payouts, mediation, check, settings, time.perf_counter() - started, args)
     (args.out / "report.md").write_text(text)
     if args.write_config:
         CALIBRATION_CONFIG.write_text(yaml_text)

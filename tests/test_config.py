@@ -66,13 +66,13 @@ def test_the_default_config_carries_the_calibration_and_calibration_none_the_sch
     command line still wins over the calibration."""
     from omegaconf import OmegaConf
 
-    from sim.analysis.calibration import CALIBRATION_CONFIG, PRIORS
+    from sim.analysis.calibration import CALIBRATED_KEYS, CALIBRATION_CONFIG
 
     fitted = OmegaConf.to_container(OmegaConf.load(CALIBRATION_CONFIG))
     flat = {
         f"params.{group}.{key}": value for group, values in fitted["params"].items() for key, value in values.items()
     }
-    assert set(flat) == {p.key for p in PRIORS}
+    assert set(flat) == set(CALIBRATED_KEYS)
     calibrated, schema = compose(), compose(["calibration=none"])
     for key, value in flat.items():
         group, name = key.split(".")[1:]

@@ -401,7 +401,13 @@ def test_higher_out_of_pocket_share_raises_dispute_probability_for_the_same_outc
 # 9. resolution channels: mediation, compensation
 # ----------------------------------------------------------------------------------------------
 def _mediation_model(*overrides: str):
-    return tiny_model("policies=[mediation]", "policies.mediation.uptake=1.0", *overrides)
+    """Every dispute is of the kind the committees take, and every one goes to them."""
+    return tiny_model(
+        "policies=[mediation]",
+        "policies.mediation.uptake=1.0",
+        "params.disputes.mediation_eligible_share=1.0",
+        *overrides,
+    )
 
 
 def _file_disputes(model, n: int) -> list:
@@ -763,3 +769,14 @@ def test_a_patience_under_a_day_ends_the_wait_on_a_later_day_not_today():
     assert sorted(ends) == [model.world.day + 1] * 5
     _advance(model, 2)
     assert not model.centres[0].queue and all(d.channels[1:2] in ([LITIGATION], [NONE]) for d in disputes)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_the_uptake_applies_to_the_disputes_the_committees_take(share):
+    """``mediation_eligible_share``: only that share of the disputes can go to mediation (uptake 1
+    here, 400 disputes: the share sent is binomial, sd at most 0.025, so 0.1 is four sd)."""
+    model = _mediation_model(f"params.disputes.mediation_eligible_share={share}", "policies.mediation.capacity=100")
+    sent = np.mean([d.channels[0] == MEDIATION for d in _file_disputes(model, 400)])
+    assert abs(sent - share) <= 0.1, sent
+    if share in (0.0, 1.0):
+        assert sent == share

@@ -148,6 +148,13 @@ class Prior:
 HISTORY = ("scenario=china_2006_2019",)
 CALIBRATION_END = "2012-12-31"
 
+#: Disputes mediated in 2011: 14,976 in January-October (HISTORY.md A2), scaled to the year.
+MEDIATED_2011 = 14_976 * 12 / 10
+#: Graded secondary and tertiary hospitals in 2011, the model hospital's kind: 1,399 tertiary and
+#: 6,468 secondary (NHC statistical yearbook 2012; recalled, not re-checked offline, and not in
+#: HISTORY.md, whose 1,624 tertiary hospitals of 2012 agree in order).
+GRADED_HOSPITALS_2011 = 1_399 + 6_468
+
 TARGETS: tuple[Target, ...] = (
     Target("disputes_per_hospital_2006", 66.0, 0.15, "source documents (per hospital and year), taken as 2006"),
     Target(
@@ -164,6 +171,15 @@ TARGETS: tuple[Target, ...] = (
         log=True,
     ),
     Target("mediation_success_rate_2011", 0.816, 0.1, "MoH, January-October 2011: 81.6 % mediated successfully"),
+    Target(
+        "mediations_per_hospital_2011",
+        MEDIATED_2011 / GRADED_HOSPITALS_2011,
+        1.0,
+        "MoH, January-October 2011: 14,976 disputes mediated (x 12/10 for the year), over the 7,867 graded "
+        "secondary and tertiary hospitals of 2011 (NHC yearbook, recalled); an upper bound: some concern "
+        "other facilities",
+        log=True,
+    ),
     Target("primary_care_visit_share_2006", 0.625, 0.05, "Wu & Lam 2016: 63 % (2005), 59 % (2013), interpolated"),
     Target("primary_care_visit_share_2012", 0.595, 0.05, "Wu & Lam 2016: 63 % (2005), 59 % (2013), interpolated"),
     Target("out_of_pocket_share_2006", 0.493, 0.1, "HISTORY A1: 49.3 % of total health expenditure (2006)"),
@@ -199,8 +215,16 @@ def available(targets: Sequence[Target], runs: pd.DataFrame) -> tuple[Target, ..
 
 #: The payout targets, fitted in the second stage (payouts feed back into nothing).
 PAYOUT_TARGETS: tuple[Target, ...] = tuple(t for t in TARGETS if "compensation" in t.key)
-#: The targets of the first stage: everything the model's dynamics produce.
-DYNAMIC_TARGETS: tuple[Target, ...] = tuple(t for t in TARGETS if t not in PAYOUT_TARGETS)
+#: The third stage's target: the volume the committees mediated in 2011.
+MEDIATION_VOLUME_TARGET: Target = next(t for t in TARGETS if t.key == "mediations_per_hospital_2011")
+#: The targets of the first stage: everything else the model's dynamics produce.
+DYNAMIC_TARGETS: tuple[Target, ...] = tuple(
+    t for t in TARGETS if t not in PAYOUT_TARGETS and t is not MEDIATION_VOLUME_TARGET
+)
+#: Third stage: the share of the model's disputes the committees take, and where its fit starts
+#: (also the value the first stage runs at: near the fit, so that no queue forms in 2010-2012).
+MEDIATION_SHARE_KEY = "params.disputes.mediation_eligible_share"
+MEDIATION_SHARE_START = 0.05
 
 #: First stage: the parameters of the dynamics (APMC on simulations).
 DYNAMIC_PRIORS: tuple[Prior, ...] = (
@@ -218,6 +242,8 @@ PAYOUT_PRIORS: tuple[Prior, ...] = (
     Prior("params.disputes.compensation_sigma", 0.8, 2.6, "tail of payouts"),
 )
 PRIORS: tuple[Prior, ...] = DYNAMIC_PRIORS + PAYOUT_PRIORS
+#: Every key the calibration writes into :data:`CALIBRATION_CONFIG`.
+CALIBRATED_KEYS: tuple[str, ...] = (*(p.key for p in PRIORS), MEDIATION_SHARE_KEY)
 
 
 def overrides_for(theta: dict[str, float]) -> list[str]:
@@ -617,6 +643,49 @@ def calibrate_payouts(
     return Generation(
         kept.reset_index(drop=True), float(kept["distance"].max()), accept_fraction, len(frame), PAYOUT_PRIORS
     )
+
+
+def calibrate_mediation_share(
+    overrides: Sequence[str],
+    seeds: range,
+    launcher: Sequence[str] = LOCAL,
+    sweep_dir: Path | None = None,
+    theta: dict[str, float] | None = None,
+    start: float = MEDIATION_SHARE_START,
+    rounds: int = 4,
+    within: float = 0.05,
+) -> tuple[float, pd.DataFrame]:
+    """Stage 3: ``params.disputes.mediation_eligible_share`` from the volume mediated in 2011
+    (:data:`MEDIATION_VOLUME_TARGET`), the other parameters held at their fitted values ``theta``.
+
+    Why a stage of its own: the committees opened in 2010, so the share moves none of the first
+    stage's statistics but the 2011 success rate, which is a rate (and the volume is small
+    enough that no queue forms); and the volume is proportional to the share while the centres
+    have free mediators. Each round runs the history over ``seeds`` and rescales the share by
+    target / mean volume, until the mean is within ``within`` (relative) or ``rounds`` are run.
+    Returns the share and a table of the rounds (share, mean volume, its 95 % interval over seeds)."""
+    from scipy import stats as st
+
+    target, share, rows = MEDIATION_VOLUME_TARGET, start, []
+    for k in range(rounds):
+        runs = simulate(
+            [{**(theta or {}), MEDIATION_SHARE_KEY: share}],
+            seeds,
+            overrides,
+            launcher,
+            None if sweep_dir is None else sweep_dir / f"round_{k}",
+        )
+        x = runs[target.key].to_numpy(float)
+        mean = float(x.mean())
+        half = float(st.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else float("nan")
+        rows.append({"round": k, "share": share, "mean volume": mean, "95% CI low": mean - half,
+                     "95% CI high": mean + half, "seeds": len(x)})  # fmt: skip
+        if mean <= 0:
+            raise RuntimeError(f"no dispute was mediated in 2011 at {MEDIATION_SHARE_KEY}={share:g}: raise start")
+        if abs(mean / target.value - 1) <= within:
+            break
+        share = min(1.0, share * target.value / mean)
+    return share, pd.DataFrame(rows)
 
 
 def config_yaml(fitted: dict[str, float], note: str = "") -> str:

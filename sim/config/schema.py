@@ -240,6 +240,14 @@ class DisputeParams:
         1.0, 0, 100, "mediated payouts relative to negotiated ones", "Guangdong 2013-15: mean 60,200"
     )
     unresolved_give_up_days: float = param(240, 1, 36500, "mean days before an unresolved grievant gives up")
+    mediation_eligible_share: float = unit(
+        1.0,
+        "share of the model's disputes of the kind the mediation committees take: the mediation policy's uptake "
+        "applies to these, the rest follow the other channels",
+        "calibrated (configs/calibration/pre_reform.yaml) on the volume mediated in 2011 (HISTORY.md A2: 14,976 "
+        "in January-October): the model's disputes are the broad per-hospital count of the mid-2000s, the "
+        "committees' and the NHC's count is far narrower (docs/calibration.md)",
+    )
     mediation_patience_days: float = param(
         0,
         0,

@@ -206,6 +206,7 @@ def yearly(model) -> dict:
             "max_compensation_yuan": float(np.max(paid)) if paid else 0.0,
             "mediation_entry_share": sum(MEDIATION in d.channels for d in filed) / len(filed) if filed else 0.0,
             "mediation_success_rate": float(np.mean(ended)) if ended else 0.0,
+            "mediations_per_hospital": len(ended) * scale,
             "violence_after_complaint_share": (
                 sum(a["after_complaint"] for a in year_acts) / len(year_acts) if year_acts else 0.0
             ),

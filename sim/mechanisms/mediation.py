@@ -26,12 +26,16 @@ CASE_DAYS, AGREEMENT = 0, 1
 class Mediation(Mechanism):
     name = "mediation"
 
-    def __init__(self, n_patients: int, draws: KeyedDraws):
-        self.n_patients, self.draws = n_patients, draws
+    def __init__(self, n_patients: int, draws: KeyedDraws, eligible_share: float = 1.0):
+        """``eligible_share``: the share of disputes of the kind the committees take (the policy's
+        uptake applies to these only; ``params.disputes.mediation_eligible_share``)."""
+        self.n_patients, self.draws, self.eligible_share = n_patients, draws, eligible_share
 
     @classmethod
     def from_config(cls, config, streams) -> Mediation:
-        return cls(config.scale.n_patients, streams.keyed("mediation"))
+        return cls(
+            config.scale.n_patients, streams.keyed("mediation"), config.params.disputes.mediation_eligible_share
+        )
 
     def start_day(self, world: World) -> None:
         """Open the centres on the day the policy comes into force (once), and staff them to
@@ -71,8 +75,11 @@ class Mediation(Mechanism):
             self.assign(world, centre)
 
     def uptake(self, world: World) -> float:
-        """Chance a new dispute goes to mediation: the policy's uptake once centres exist."""
-        return world.levers.mediation_uptake if world.mediation.centres else 0.0
+        """Chance a new dispute goes to mediation once centres exist: the policy's uptake among the
+        disputes of the kind the committees take. (The model's disputes are the broad count of the
+        mid-2000s, every complaint a hospital records; the committees took a few of them: 14,976 in
+        January-October 2011, HISTORY.md A2.)"""
+        return world.levers.mediation_uptake * self.eligible_share if world.mediation.centres else 0.0
 
     def submit(self, world: World, dispute: Dispute) -> None:
         centre = world.mediation.centre_for(dispute.facility)
