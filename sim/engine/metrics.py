@@ -185,6 +185,8 @@ def yearly(model) -> dict:
     out = {}
     acts = world.ledger.violence_log
     disputes = world.disputes.all
+    # the share of the model's (broad) disputes of the kind the committees take, which the NHC counts
+    eligible = model.config.params.disputes.mediation_eligible_share
     for year in np.unique(years):
         rows = frame[years == year]
         scale = 365.0 / len(rows) / n_hospitals  # per hospital and year
@@ -205,8 +207,12 @@ def yearly(model) -> dict:
             "mean_compensation_yuan": float(np.mean(paid)) if paid else 0.0,
             "max_compensation_yuan": float(np.max(paid)) if paid else 0.0,
             "mediation_entry_share": sum(MEDIATION in d.channels for d in filed) / len(filed) if filed else 0.0,
+            "mediation_entry_share_of_eligible": (
+                sum(MEDIATION in d.channels for d in filed) / (len(filed) * eligible) if filed and eligible else 0.0
+            ),
             "mediation_success_rate": float(np.mean(ended)) if ended else 0.0,
             "mediations_per_hospital": len(ended) * scale,
+            "mediation_agreements_per_hospital": sum(ended) * scale,
             "violence_after_complaint_share": (
                 sum(a["after_complaint"] for a in year_acts) / len(year_acts) if year_acts else 0.0
             ),

@@ -33,9 +33,7 @@ class Mediation(Mechanism):
 
     @classmethod
     def from_config(cls, config, streams) -> Mediation:
-        return cls(
-            config.scale.n_patients, streams.keyed("mediation"), config.params.disputes.mediation_eligible_share
-        )
+        return cls(config.scale.n_patients, streams.keyed("mediation"), config.params.disputes.mediation_eligible_share)
 
     def start_day(self, world: World) -> None:
         """Open the centres on the day the policy comes into force (once), and staff them to
