@@ -1,7 +1,8 @@
 """Third-party medical dispute mediation centres (医疗纠纷人民调解), impartial and professional.
 
 Mechanism: centres with professional mediators take a share of new disputes (and of failed
-negotiations); each mediator works on a few cases at a time, a case lasts a gamma-distributed
+negotiations) of the kind the committees handle (``params.disputes.mediation_eligible_share`` of
+the model's broad count, calibrated on the 2011 volume); each mediator works on a few cases at a time, a case lasts a gamma-distributed
 time and ends in agreement with a chance that rises with impartiality (``sim.mechanisms.mediation``).
 Sources: MISSION.md remedies; HISTORY.md A2 (committees from 2010-01); NHC 2018 (over 60 % of
 disputes, over 85 % success); Guangdong 2013-15 (87 days on average).
@@ -19,7 +20,11 @@ from sim.policies.costs import PolicyPrices, price, programme
 @dataclass
 class MediationParams(PolicyParams):
     uptake: float = unit(
-        0.65, "share of new disputes (and of failed negotiations) taken to mediation", "NHC 2018: over 60%", null=0.0
+        0.65,
+        "share of new disputes (and of failed negotiations) of the kind the committees take that go to mediation "
+        "(that kind: params.disputes.mediation_eligible_share of the model's disputes)",
+        "NHC 2018: over 60%",
+        null=0.0,
     )
     mediators_per_100k: float = param(6.0, 0, 100, "mediators per 100,000 residents (a qualifier)")
     capacity: int = param(8, 0, 100, "cases one mediator handles in parallel (a qualifier)")
