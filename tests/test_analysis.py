@@ -350,3 +350,28 @@ def test_sensitivity_ranges_contain_the_configured_values():
         assert p.low < row["configured"] < p.high, (p, row["configured"])
         assert row["min"] is None or p.low >= row["min"]
         assert row["max"] is None or p.high <= row["max"]
+
+
+def test_mediation_share_stage_rescales_until_the_2011_volume_is_met(monkeypatch):
+    """Stage 3 on a stand-in simulator whose 2011 volume is proportional to the share (80 per
+    unit share, seed noise of a few per cent): it reaches the target within ``within`` and stops
+    there, keeps the other fitted values in every round, and fails clearly on zero volume."""
+    from sim.analysis import calibration as cal
+
+    calls = []
+
+    def fake_simulate(thetas, seeds, overrides, launcher, sweep_dir):
+        (theta,) = thetas
+        calls.append(dict(theta))
+        noise = 1 + 0.03 * np.sin(np.arange(len(seeds)))
+        return pd.DataFrame({cal.MEDIATION_VOLUME_TARGET.key: 80.0 * theta[cal.MEDIATION_SHARE_KEY] * noise})
+
+    monkeypatch.setattr(cal, "simulate", fake_simulate)
+    share, rounds = cal.calibrate_mediation_share([], range(8), theta={"params.x": 1.0}, start=0.5, within=0.02)
+    target = cal.MEDIATION_VOLUME_TARGET.value
+    assert abs(rounds["mean volume"].iloc[-1] / target - 1) <= 0.02 and len(rounds) <= 3
+    assert share == pytest.approx(rounds["share"].iloc[-1]) and share == pytest.approx(target / 80, rel=0.05)
+    assert all(c["params.x"] == 1.0 for c in calls)
+    monkeypatch.setattr(cal, "simulate", lambda *a, **k: pd.DataFrame({cal.MEDIATION_VOLUME_TARGET.key: [0.0, 0.0]}))
+    with pytest.raises(RuntimeError, match="no dispute was mediated"):
+        cal.calibrate_mediation_share([], range(2))

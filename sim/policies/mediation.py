@@ -2,8 +2,9 @@
 
 Mechanism: centres with professional mediators take a share of new disputes (and of failed
 negotiations) of the kind the committees handle (``params.disputes.mediation_eligible_share`` of
-the model's broad count, calibrated on the 2011 volume); each mediator works on a few cases at a time, a case lasts a gamma-distributed
-time and ends in agreement with a chance that rises with impartiality (``sim.mechanisms.mediation``).
+the model's broad count, calibrated on the 2011 volume); each mediator works on a few cases at
+a time, a case lasts a gamma-distributed time and ends in agreement with a chance that rises
+with impartiality (``sim.mechanisms.mediation``).
 Sources: MISSION.md remedies; HISTORY.md A2 (committees from 2010-01); NHC 2018 (over 60 % of
 disputes, over 85 % success); Guangdong 2013-15 (87 days on average).
 """
