@@ -170,3 +170,19 @@ def test_a_dated_run_reports_each_year():
     result = run(compose([history.SCENARIO, "scale=tiny", "end_date=2007-03-31"]))
     years = {int(m.group(1)) for k in result.summary if (m := re.fullmatch(r"disputes_per_hospital_(\d{4})", k))}
     assert years == {2006, 2007}
+
+
+def test_the_yearly_mediation_figures_count_cases_and_the_committees_kind():
+    """``mediations_per_hospital`` counts the cases closed, ``mediation_agreements_per_hospital`` those
+    closed in agreement (so never more); ``mediation_entry_share_of_eligible`` is the entry share
+    over the committees' kind of dispute, undefined (null) when no dispute is of that kind."""
+    half = run(compose([history.SCENARIO, "scale=tiny", "end_date=2012-12-31",
+                        "params.disputes.mediation_eligible_share=0.5"])).summary  # fmt: skip
+    years = range(2010, 2013)
+    assert sum(half[f"mediations_per_hospital_{y}"] for y in years) > 0
+    for y in years:
+        assert 0 <= half[f"mediation_agreements_per_hospital_{y}"] <= half[f"mediations_per_hospital_{y}"]
+        assert half[f"mediation_entry_share_of_eligible_{y}"] == pytest.approx(half[f"mediation_entry_share_{y}"] / 0.5)
+    none = run(compose([history.SCENARIO, "scale=tiny", "end_date=2010-06-30",
+                        "params.disputes.mediation_eligible_share=0"])).summary  # fmt: skip
+    assert none["mediation_entry_share_2010"] == 0 and none["mediation_entry_share_of_eligible_2010"] is None

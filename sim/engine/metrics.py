@@ -208,7 +208,11 @@ def yearly(model) -> dict:
             "max_compensation_yuan": float(np.max(paid)) if paid else 0.0,
             "mediation_entry_share": sum(MEDIATION in d.channels for d in filed) / len(filed) if filed else 0.0,
             "mediation_entry_share_of_eligible": (
-                sum(MEDIATION in d.channels for d in filed) / (len(filed) * eligible) if filed and eligible else 0.0
+                float("nan")  # no dispute is of the committees' kind: undefined (null in summary.json)
+                if not eligible
+                else sum(MEDIATION in d.channels for d in filed) / (len(filed) * eligible)
+                if filed
+                else 0.0
             ),
             "mediation_success_rate": float(np.mean(ended)) if ended else 0.0,
             "mediations_per_hospital": len(ended) * scale,
