@@ -195,6 +195,7 @@ def yearly(model) -> dict:
         closed = [d for d in disputes if d.closed_day is not None and day_year.get(d.closed_day) == year]
         paid = [d.compensation_yuan for d in closed if d.compensation_yuan > 0]
         ended = [agreed for day, agreed in world.ledger.mediation_log if day_year.get(day) == year]
+        entered = sum(MEDIATION in d.channels for d in filed)
         year_acts = [a for a in acts if day_year.get(a["day"]) == year]
         stats = {
             "disputes_per_hospital": rows["disputes_hospital"].sum() * scale,
@@ -206,11 +207,11 @@ def yearly(model) -> dict:
             "mean_satisfaction": float(np.nanmean(rows["mean_satisfaction"])) if len(rows) else float("nan"),
             "mean_compensation_yuan": float(np.mean(paid)) if paid else 0.0,
             "max_compensation_yuan": float(np.max(paid)) if paid else 0.0,
-            "mediation_entry_share": sum(MEDIATION in d.channels for d in filed) / len(filed) if filed else 0.0,
+            "mediation_entry_share": entered / len(filed) if filed else 0.0,
             "mediation_entry_share_of_eligible": (
                 float("nan")  # no dispute is of the committees' kind: undefined (null in summary.json)
                 if not eligible
-                else sum(MEDIATION in d.channels for d in filed) / (len(filed) * eligible)
+                else entered / (len(filed) * eligible)
                 if filed
                 else 0.0
             ),
