@@ -333,6 +333,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.wave_power2, args.population_power2, args.seeds, args.check_seeds, args.max_generations = 6, 4, 1, 2, 2
         args.payout_seeds, args.candidates, args.selection_seeds = 2, 2, 1
         args.scale, args.until = "tiny", "2006-12-31"
+    if args.mediation_only and args.until < "2011-12-31":  # else it would write the start value as a fit
+        ap.error(
+            f"--mediation-only fits the volume mediated in 2011: --until must be 2011-12-31 or later, not {args.until}"
+        )
     if args.until > CALIBRATION_END:
         ap.error(
             f"--until {args.until}: calibration may use only what was observed before 2013 (at most {CALIBRATION_END})"

@@ -319,6 +319,8 @@ def test_ranking_stability_sees_a_flip_and_a_steady_ranking():
         ("calibrate", ["--seeds", "0"], "argument --seeds: 0 is out of range: allowed [1, inf]"),
         ("calibrate", ["--alpha", "1.5"], "argument --alpha: 1.5 is out of range: allowed [0.05, 0.95]"),
         ("calibrate", ["--cheap", "--jobs", "0"], "argument --jobs: 0 is out of range: allowed [1, inf] or -1"),
+        ("calibrate", ["--mediation-seeds", "1"], "argument --mediation-seeds: 1 is out of range: allowed [2, inf]"),
+        ("calibrate", ["--mediation-only", "--cheap"], "--until must be 2011-12-31 or later, not 2006-12-31"),
         ("sensitivity", ["--sobol-samples", "100"], "argument --sobol-samples: 100 is not a power of 2"),
         ("sensitivity", ["--trajectories", "x"], "argument --trajectories: 'x' is not an integer"),
         ("sensitivity", ["--scale", "huge"], "scale=huge: no such option; available: default, large, small, tiny"),
