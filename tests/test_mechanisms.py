@@ -547,16 +547,44 @@ def test_grievance_is_hardship_times_illegitimacy():
 
 
 def _aggrieve(model, n: int = 400, seed: int = 9):
-    """Give ``n`` residents a harm, money lost, trust and risk aversion; return the indices."""
+    """Give ``n`` residents a harm, an unmet expectation, trust and risk aversion; return the indices."""
     rng = np.random.default_rng(seed)
     pa = model.patients
     who = np.arange(n)
     pa.harm[who] = rng.uniform(0.05, 1.0, n)
-    pa.loss_burden[who] = rng.uniform(0.0, 3.0, n)
+    pa.unmet_expectation[who] = rng.uniform(0.0, 1.0, n)
     pa.trust[who] = rng.random(n)
     pa.risk_aversion[who] = rng.random(n)
     pa.harm_facility[who] = np.flatnonzero(model.facilities.tier > PRIMARY)[0]
     return who
+
+
+def test_unmet_expectation_is_what_a_harmful_episode_fell_short_of():
+    """U = max(0, E - O): O is 1 for a cure, 0.4 (1 - harm) for a failure."""
+    success = np.array([True, False, False, False])
+    harm = np.array([0.0, 0.5, 0.5, 1.0])
+    expect = np.array([1.0, 0.9, 0.1, 0.6])
+    np.testing.assert_allclose(care.unmet_expectation(success, harm, expect), [0.0, 0.7, 0.0, 0.6])
+
+
+def test_higher_expectations_leave_more_grievance_after_the_same_harm():
+    """The same episodes with and without a rise of expectations (incomes): the harmed residents
+    keep a larger unmet expectation, hence a larger grievance (MISSION.md cause 2)."""
+    records = {}
+    for shift in (0.0, 0.3):
+        model = tiny_model()
+        model.world.expectation_shift = shift
+        ep, fa, visits = treat_batch(model, 400, severity=0.6, seed=4)
+        care.record_episodes(dataclasses.replace(model.world, facilities=fa), ep, visits)
+        harmed = ep.patient[ep.harm > 0]
+        records[shift] = (
+            model.patients.unmet_expectation[harmed].copy(),
+            violence.grievances(model.world, harmed, model.config.params.violence),
+        )
+    (u0, g0), (u1, g1) = records[0.0], records[0.3]
+    assert u0.size > 20
+    assert np.all(u1 >= u0) and u1.mean() > u0.mean() + 0.1
+    assert np.all(g1 >= g0 - 1e-6) and g1.mean() > g0.mean()
 
 
 def test_epstein_rule_acts_exactly_when_grievance_minus_net_risk_exceeds_the_threshold():
@@ -565,7 +593,7 @@ def test_epstein_rule_acts_exactly_when_grievance_minus_net_risk_exceeds_the_thr
     model = tiny_model("params.violence.daily_action_probability=1.0", "params.violence.threshold=0.25")
     p, pa = model.config.params.violence, model.patients
     who = _aggrieve(model)
-    hardship_ = np.minimum(1.0, pa.harm[who] + p.money_weight * pa.loss_burden[who])
+    hardship_ = np.minimum(1.0, pa.harm[who] + p.unmet_expectation_weight * pa.unmet_expectation[who])
     legitimacy_ = p.doctor_trust_weight * pa.trust[who] + (1 - p.doctor_trust_weight) * model.disputes.legitimacy
     grievance_ = hardship_ * (1 - legitimacy_)
     expected = grievance_ - pa.risk_aversion[who] * model.levers.punished_probability > 0.25

@@ -234,7 +234,11 @@ DYNAMIC_PRIORS: tuple[Prior, ...] = (
     Prior("params.violence.injury_probability", 0.4, 1.0, "injuries per assault"),
     Prior("params.cost.coverage_tertiary", 0.3, 0.7, "out-of-pocket share"),
     Prior("params.satisfaction.baseline", -3.0, 2.0, "level of satisfaction"),
-    Prior("params.satisfaction.expectation_income_elasticity", 0.0, 1.0, "growth of violence (expectations)"),
+    Prior("params.satisfaction.expectation_income_elasticity", 0.0, 1.0, "growth of disputes (expectations)"),
+    # up to 0.4: above it, at the elasticities that make disputes grow as observed, unmet
+    # expectations feed violence, distrust and more disputes until satisfaction reaches 0 by 2010
+    # (exploration at the small scale, 2026-12-07: x4-5 disputes in four years at 0.5)
+    Prior("params.violence.unmet_expectation_weight", 0.0, 0.4, "growth of violence (unmet expectations)"),
 )
 #: Second stage: the payout parameters (rejection ABC on recorded payout draws).
 PAYOUT_PRIORS: tuple[Prior, ...] = (

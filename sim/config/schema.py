@@ -269,7 +269,14 @@ class DisputeParams:
 class ViolenceParams:
     threshold: float = unit(0.3, "Epstein threshold T: act when grievance - net risk > T", "Epstein 2002")
     daily_action_probability: float = unit(0.0006, "daily chance an over-threshold grievant acts")
-    money_weight: float = param(0.15, 0, 10, "hardship per unit log financial loss relative to income")
+    unmet_expectation_weight: float = param(
+        0.15,
+        0,
+        10,
+        "hardship per unit of unmet expectation (what the patient expected minus what the harmful episode gave)",
+        "MISSION.md cause 2: heavy out-of-pocket costs raise expectations, and unmet expectations turn into anger; "
+        "calibrated in the history",
+    )
     time_weight: float = param(0.6, 0, 10, "hardship per year unresolved")
     hardship_decay: float = unit(0.02, "daily decay of hardship outside an open dispute")
     doctor_trust_weight: float = unit(0.5, "weight of trust in doctors in legitimacy (rest: dispute system)")

@@ -48,7 +48,7 @@ class Patient(mesa.Agent):
     State (array-backed): ``income_yuan``, ``literacy``, ``expectation``, ``trust``,
     ``trust_primary``, ``risk_aversion``, the last episode (``severity``, ``facility``,
     ``doctor``, ``cost_yuan``, ``out_of_pocket_yuan``, ``satisfaction``), the grievance
-    inputs (``harm``, ``loss_burden``) and counts. ``history`` lists the notable events.
+    inputs (``harm``, ``unmet_expectation``) and counts. ``history`` lists the notable events.
     """
 
     income_yuan = Slot()
@@ -64,7 +64,7 @@ class Patient(mesa.Agent):
     out_of_pocket_yuan = Slot()
     satisfaction = Slot()
     harm = Slot()
-    loss_burden = Slot()
+    unmet_expectation = Slot()
     visits = Slot(kind=int)
     disputes_filed = Slot(kind=int)
     violent_acts = Slot(kind=int)

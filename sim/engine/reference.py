@@ -54,6 +54,7 @@ class Episode:
         "success",
         "tier",
         "trust_before",
+        "unmet",
         "wait_days",
     )
 
@@ -187,6 +188,7 @@ class ReferencePatient(Patient):
                 ep.success, ep.harm, expectation, ep.wait_days, ep.burden, overtest_share, params.satisfaction
             )
         )
+        ep.unmet = float(care.unmet_expectation(ep.success, ep.harm, expectation))
         ep.severity = severity
         self.remember(ep)
 
@@ -203,7 +205,7 @@ class ReferencePatient(Patient):
         self.visits += 1
         if ep.harm > 0:
             self.harm = max(self.harm, ep.harm)
-            self.loss_burden = max(self.loss_burden, ep.burden)
+            self.unmet_expectation = max(self.unmet_expectation, ep.unmet)
             m.patients.harm_facility[self.index], m.patients.harm_doctor[self.index] = ep.facility, ep.doctor
 
     # 7. trust -------------------------------------------------------------------------------------
@@ -281,7 +283,7 @@ class ReferencePatient(Patient):
                 self.act_violently(g)
         if not has_dispute:
             self.harm *= 1 - p.hardship_decay
-            self.loss_burden *= 1 - p.hardship_decay
+            self.unmet_expectation *= 1 - p.hardship_decay
             if self.harm < 0.005:
                 self.harm = 0.0
 

@@ -218,7 +218,7 @@ class PatientArrays:
     satisfaction: np.ndarray  # satisfaction with the last episode 0..1
     # grievance (sim.violence)
     harm: np.ndarray  # harm still felt 0..1 (decays)
-    loss_burden: np.ndarray  # uncompensated money lost, as log burden on monthly income (decays)
+    unmet_expectation: np.ndarray  # expectation minus outcome value of the last harmful episode 0..1 (decays)
     harm_facility: np.ndarray  # where the harm happened
     harm_doctor: np.ndarray  # by whom
     open_dispute: np.ndarray  # id of the open dispute, NO_DISPUTE if none
@@ -255,7 +255,7 @@ def build_patients(n: int, n_clinics: int, params, rng: np.random.Generator) -> 
         out_of_pocket_yuan=np.zeros(n, f32),
         satisfaction=np.full(n, np.nan, f32),
         harm=np.zeros(n, f32),
-        loss_burden=np.zeros(n, f32),
+        unmet_expectation=np.zeros(n, f32),
         harm_facility=np.full(n, -1, np.int32),
         harm_doctor=np.full(n, -1, np.int32),
         open_dispute=np.full(n, NO_DISPUTE, np.int32),

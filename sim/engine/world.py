@@ -74,7 +74,7 @@ def check_finite(world: World) -> None:
         "patients.trust": world.patients.trust,
         "patients.trust_primary": world.patients.trust_primary,
         "patients.harm": world.patients.harm,
-        "patients.loss_burden": world.patients.loss_burden,
+        "patients.unmet_expectation": world.patients.unmet_expectation,
         "doctors.burnout": world.doctors.burnout,
         "facilities.backlog": world.facilities.backlog,
         "facilities.wait_reputation": world.facilities.wait_reputation,

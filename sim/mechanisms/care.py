@@ -289,10 +289,22 @@ def expectation(
     return np.clip(e, 0.0, 1.0)
 
 
+def outcome_value(success, harm):
+    """What an episode gave, on the scale of expectations: 1 for a cure, 0.4 (1 - harm) for a failure."""
+    return np.where(success, 1.0, 0.4 * (1.0 - harm))
+
+
+def unmet_expectation(success, harm, expect):
+    """max(0, E - O): how far the episode fell short of what the patient expected. Anger at a bad
+    outcome grows with what was expected of it (MISSION.md cause 2: heavy out-of-pocket costs
+    raise expectations, and unmet expectations turn into anger); the violence mechanism's hardship."""
+    return np.clip(expect - outcome_value(success, harm), 0.0, 1.0)
+
+
 def satisfaction_of(success, harm, expect, wait_days, burden, overtest_share, p: SatisfactionParams):
-    """S = sigmoid(c + w_o (O - E) - w_w wait - w_c burden - w_t over-testing), where the
-    outcome value O is 1 for a cure and 0.4 (1 - harm) for a failure."""
-    outcome = np.where(success, 1.0, 0.4 * (1.0 - harm))
+    """S = sigmoid(c + w_o (O - E) - w_w wait - w_c burden - w_t over-testing), where O is the
+    outcome value (:func:`outcome_value`)."""
+    outcome = outcome_value(success, harm)
     return sigmoid(
         p.baseline
         + p.outcome_weight * (outcome - expect)
@@ -471,7 +483,8 @@ def record_episodes(world: World, ep: Episodes, visits: np.ndarray) -> None:
     harmed = ep.harm > 0
     h = who[harmed]
     pa.harm[h] = np.maximum(pa.harm[h], ep.harm[harmed])
-    pa.loss_burden[h] = np.maximum(pa.loss_burden[h], ep.burden[harmed])
+    unmet = unmet_expectation(ep.success[harmed], ep.harm[harmed], ep.expectation[harmed])
+    pa.unmet_expectation[h] = np.maximum(pa.unmet_expectation[h], unmet)
     pa.harm_facility[h], pa.harm_doctor[h] = ep.facility[harmed], ep.doctor[harmed]
     fa.visits += visits
     t = ledger.today

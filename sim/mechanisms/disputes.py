@@ -264,8 +264,8 @@ class Disputes(Mechanism):
             patients.open_dispute[dispute.patient] = NO_DISPUTE
         i = dispute.patient
         if success:
-            # redress: the money is back, the harm weighs less; the system did its job
-            patients.loss_burden[i] = 0.0
+            # redress: the loss is made good, the harm weighs less; the system did its job
+            patients.unmet_expectation[i] = 0.0
             patients.harm[i] *= 0.3
             patients.system_view[i] = FAIRNESS.get(channel, 0.0) if fairness is None else fairness
             world.ledger.today["compensation_yuan"] += compensation

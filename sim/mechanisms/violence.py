@@ -1,6 +1,6 @@
 """Mechanism 10 (violence): violence against doctors, after Epstein's civil violence model (PNAS 2002).
 
-    hardship    H = min(1, harm + w_money * loss burden + w_time * years unresolved)
+    hardship    H = min(1, harm + w_unmet * unmet expectation + w_time * years unresolved)
     legitimacy  L = w_doc * trust in doctors + (1 - w_doc) * legitimacy of the dispute system
     grievance   G = H * (1 - L)
     net risk    N = R * P(punishment)        (R: the patient's risk aversion)
@@ -8,8 +8,11 @@
 
 An act is an assault with probability ``assault_share x min(1, 2G)`` (the angrier, the more
 violent), otherwise a disturbance / property smashing (医闹). An assault injures a doctor unless
-hospital security stops it. Harm and the money lost fade with time outside an open dispute;
-while a dispute stays open, time unresolved adds to hardship. Only residents with a grievance
+hospital security stops it. The unmet expectation is what the patient expected of the harmful
+episode minus what it gave (``sim.mechanisms.care.unmet_expectation``): money paid and rising
+incomes raise expectations, so anger at a bad outcome grows with them (MISSION.md cause 2,
+"unmet expectations turn into anger"). Harm and the unmet expectation fade with time outside an
+open dispute; while a dispute stays open, time unresolved adds to hardship. Only residents with a grievance
 are looked at, so the daily cost follows the number of aggrieved residents.
 """
 
@@ -30,8 +33,8 @@ DISTURBANCE, ASSAULT = "disturbance", "assault"
 ACT, KIND, INJURY, VICTIM, PUNISHED = range(5)
 
 
-def hardship(harm, loss_burden, years_unresolved, p: ViolenceParams):
-    return np.minimum(1.0, harm + p.money_weight * loss_burden + p.time_weight * years_unresolved)
+def hardship(harm, unmet_expectation, years_unresolved, p: ViolenceParams):
+    return np.minimum(1.0, harm + p.unmet_expectation_weight * unmet_expectation + p.time_weight * years_unresolved)
 
 
 def legitimacy(trust, system_legitimacy: float, p: ViolenceParams):
@@ -51,7 +54,7 @@ def grievances(world: World, who: np.ndarray, p: ViolenceParams) -> np.ndarray:
     pa = world.patients
     open_ = pa.open_dispute[who] != NO_DISPUTE
     years = np.where(open_, (world.day - pa.dispute_opened[who]) / 365.0, 0.0)
-    h = hardship(pa.harm[who], pa.loss_burden[who], years, p)
+    h = hardship(pa.harm[who], pa.unmet_expectation[who], years, p)
     # a resident who has been through a dispute judges the system by their own experience
     own = pa.system_view[who]
     system = np.where(own >= 0, own, world.disputes.legitimacy)
@@ -84,10 +87,10 @@ class Violence(Mechanism):
         acts = over[self.draws.uniform(world.day, who[over], ACT) < p.daily_action_probability]
         for i, gi in zip(who[acts], g[acts], strict=True):
             self.act(world, int(i), float(gi))
-        # harm and losses fade outside an open dispute
+        # harm and the unmet expectation fade outside an open dispute
         fading = who[pa.open_dispute[who] == NO_DISPUTE]
         pa.harm[fading] *= 1 - p.hardship_decay
-        pa.loss_burden[fading] *= 1 - p.hardship_decay
+        pa.unmet_expectation[fading] *= 1 - p.hardship_decay
         pa.harm[fading[pa.harm[fading] < 0.005]] = 0.0
 
     def act(self, world: World, patient: int, grievance_: float) -> str:
@@ -132,7 +135,7 @@ class Violence(Mechanism):
         pa.violent_acts[patient] += 1
         # the grievance is spent (or the perpetrator detained): start again from nothing
         pa.harm[patient] = 0.0
-        pa.loss_burden[patient] = 0.0
+        pa.unmet_expectation[patient] = 0.0
         pa.dispute_opened[patient] = world.day
         world.ledger.note(
             patient, world.day, event=kind, facility=facility, grievance=round(grievance_, 3), punished=punished
