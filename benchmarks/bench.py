@@ -187,7 +187,9 @@ def sweep_metrics(sweep_dir: Path) -> dict:
 def measure_sweep(scale: str, days: int, seeds: int, workers: int, tiny_seeds: int) -> dict:
     """The quick policy comparison (13 arms) as users run it, through Hydra: serially (basic
     launcher) against ``workers`` processes (joblib launcher); then short tiny-scale runs with one
-    seed per job against all seeds of an arm in one job (``replicates``)."""
+    seed per job against all seeds of an arm in one job (``replicates``); and the parallel sweep
+    again with each seed's burn-in stepped once and loaded by the other arms (``burn_in_cache``,
+    what ``experiments/*.py`` do)."""
     import tempfile
 
     out: dict = {"scale": scale, "days": days, "arms": len(ARMS), "seeds": seeds, "runs": len(ARMS) * seeds}
@@ -198,8 +200,13 @@ def measure_sweep(scale: str, days: int, seeds: int, workers: int, tiny_seeds: i
         out["serial_s"] = hydra_sweep(serial, [*common, "hydra/launcher=basic"])
         joblib = ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={workers}"]
         out["parallel_s"] = hydra_sweep(parallel, [*common, *joblib])
-        out["identical_results"] = sweep_metrics(serial) == sweep_metrics(parallel)
+        shared = Path(tmp, "shared")
+        out["shared_burn_in_s"] = hydra_sweep(shared, [*common, *joblib, f"burn_in_cache={Path(tmp, 'burn_in')}"])
+        reference = sweep_metrics(serial)
+        out["identical_results"] = reference == sweep_metrics(parallel)
+        out["shared_burn_in_identical"] = reference == sweep_metrics(shared)
     out["speedup"] = out["serial_s"] / out["parallel_s"]
+    out["shared_burn_in_speedup"] = out["parallel_s"] / out["shared_burn_in_s"]
 
     # short runs: launcher overhead per job against a batch of seeds per job
     tiny = ["scale=tiny", "days=365", "hydra/launcher=joblib", f"hydra.launcher.n_jobs={workers}"]
@@ -370,6 +377,12 @@ def table(results: dict) -> str:
             f"{w['days']} days): basic launcher {w['serial_s']:.1f} s, joblib on {w['workers']} cores "
             f"{w['parallel_s']:.1f} s -> speed-up {w['speedup']:.2f}x; identical results: {w['identical_results']}"
         )
+        if "shared_burn_in_s" in w:
+            lines.append(
+                f"  the same on {w['workers']} cores with each seed's burn-in shared by the arms (burn_in_cache): "
+                f"{w['shared_burn_in_s']:.1f} s -> {w['shared_burn_in_speedup']:.2f}x; identical results: "
+                f"{w['shared_burn_in_identical']}"
+            )
         lines.append(
             f"short runs ({w['tiny_runs']} tiny-scale years on {w['workers']} cores): one seed per job "
             f"{w['tiny_one_seed_per_job_s']:.1f} s, {w['tiny_seeds_per_job']} seeds per job (replicates) "

@@ -52,6 +52,13 @@ def _change(summary: pd.Series, key: str, start: int, end: int) -> float:
 #: yearbook 2017; recalled, not re-checked offline). The 2011 volume fitted the share of disputes
 #: the committees take (docs/calibration.md, stage 3): this tests whether it held as they spread.
 SETTLED_2016 = 60_000 / (2_232 + 7_944)
+#: Primary-care share of outpatient visits (the calibration's Wu & Lam series), 2013 and 2017:
+#: 4.32 of 7.31 billion visits and 4.43 of 8.18 billion (NHC statistical bulletins 2013 and 2017;
+#: recalled, not re-checked offline, not in HISTORY.md). Added 2026-12-07, before the runs it
+#: judges, to test the mechanism the attribution credits with most of the fall in disputes
+#: (the tiered-care pilots moving first contact to clinics).
+PRIMARY_SHARE_2013, PRIMARY_SHARE_2017 = 4.32 / 7.31, 4.43 / 8.18
+PRIMARY_SHARE_CHANGE = PRIMARY_SHARE_2017 - PRIMARY_SHARE_2013
 
 PATTERNS: tuple[Pattern, ...] = (
     Pattern(
@@ -143,6 +150,14 @@ PATTERNS: tuple[Pattern, ...] = (
         "mean over 2013-2017 above 0.4",
         lambda s: _years(s, "violence_after_complaint_share", range(2013, 2018)),
         lambda m: m > 0.4,
+    ),
+    Pattern(
+        "primary-care share of outpatient visits, 2017 against 2013",
+        "NHC statistical bulletins 2013 and 2017 (recalled, not re-checked offline)",
+        f"{PRIMARY_SHARE_CHANGE * 100:+.1f} points ({PRIMARY_SHARE_2013:.1%} -> {PRIMARY_SHARE_2017:.1%})",
+        "a fall, within a factor 2 (-9.9 to -2.5 points)",
+        lambda s: _value(s, "primary_care_visit_share_2017") - _value(s, "primary_care_visit_share_2013"),
+        lambda m: 2 * PRIMARY_SHARE_CHANGE <= m <= PRIMARY_SHARE_CHANGE / 2,
     ),
     Pattern(
         "satisfaction per unit out-of-pocket share, 2006-2019",

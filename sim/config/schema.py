@@ -392,6 +392,11 @@ class SimConfig:
         "(sweeps of short runs batch seeds so that a launcher's per-job overhead does not dominate)",
     )
     record_episodes: bool = False
+    burn_in_cache: str = param(
+        "",
+        doc="directory where the state after the burn-in is saved, and loaded by runs that differ from "
+        "this one only in their policies (the arms of a sweep; sim.engine.snapshot); empty: no reuse",
+    )
     scale: ScaleConfig = field(default_factory=ScaleConfig)
     params: BehaviourParams = field(default_factory=BehaviourParams)
     policies: PoliciesConfig = field(default_factory=PoliciesConfig)

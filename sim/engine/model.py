@@ -18,7 +18,7 @@ import weakref
 import mesa
 
 from sim.config.schema import SimConfig, validate
-from sim.engine import mesa_compat
+from sim.engine import mesa_compat, snapshot
 from sim.engine.agents import Doctor, Hospital, MediaOutlet, Mediator, Patient
 from sim.engine.metrics import REPORTERS
 from sim.engine.network import to_networkx
@@ -105,14 +105,33 @@ class TrustModel(mesa.Model):
         return self
 
     def burn_in(self) -> TrustModel:
-        """Run the pre-reform days before day 0, then forget what was counted (the state is kept)."""
+        """Run the pre-reform days before day 0, then forget what was counted (the state is kept).
+
+        With ``config.burn_in_cache`` set, the state on day 0 is loaded if a run with the same
+        config but other policies saved it, and saved otherwise (``sim.engine.snapshot``)."""
         if self.world is None:
             self.setup()
+        cache = self.config.burn_in_cache and self.world.day < 0 and snapshot.reusable(self)
+        path = snapshot.path_for(self.config.burn_in_cache, self.config) if cache else None
+        state = snapshot.load(path) if path is not None and path.exists() else None
+        if state is not None:
+            snapshot.restore(self, state)
+            self._rebuild_doctor_agents()
+            self._start_observation()
+            return self
         while self.world.day < 0:
             self.step()
         if not self._observing:
             self._start_observation()
+        if path is not None:
+            snapshot.save(self, path)
         return self
+
+    def _rebuild_doctor_agents(self) -> None:
+        """Doctors' agents for a loaded world (the doctors in post on day 0)."""
+        for agent in self.doctor_agents:
+            agent.remove()
+        self.doctor_agents = [Doctor(self, i) for i in range(self.world.doctors.n)]
 
     def _start_observation(self) -> None:
         fa = self.world.facilities

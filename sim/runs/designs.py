@@ -64,6 +64,15 @@ def reform_path(package: str, start_days: Sequence[int]) -> list[str]:
     return out
 
 
+def shares_burn_in(design: pd.DataFrame) -> bool:
+    """Whether some rows of a design differ only in their policies (``policies`` and
+    ``policies.*`` columns), so that they share each seed's burn-in."""
+    others = [c for c in design.columns if c != "policies" and not str(c).startswith("policies.")]
+    if len(design) < 2 or len(others) == len(design.columns):
+        return False
+    return bool(design[others].astype(str).duplicated().any()) if others else True
+
+
 def run_design(
     design: pd.DataFrame,
     seeds: range,
@@ -79,8 +88,10 @@ def run_design(
 
     Resumable like any sweep: run again into the same ``sweep_dir``, complete runs are skipped.
     Each job runs all seeds of one row (``replicates``), so that short runs are not dominated by
-    the launcher's per-job overhead. Raises if a run failed, naming its error (the whole table:
-    ``python -m sim.runs.collect <sweep_dir>``).
+    the launcher's per-job overhead. Where rows differ only in their policies (the arms of a
+    comparison), each seed's burn-in is stepped once and loaded by the other arms
+    (``burn_in_cache=<sweep_dir>/burn_in``, ``sim.engine.snapshot``: the same numbers). Raises
+    if a run failed, naming its error (the whole table: ``python -m sim.runs.collect <sweep_dir>``).
     """
     import tempfile
 
@@ -99,6 +110,8 @@ def run_design(
     design_file = write_csv(sweep_dir / f"design-{digest}.csv", table)
     args = [sys.executable, "-m", "sim", "-m", "hydra/sweeper=design", f"hydra.sweeper.design={design_file}"]
     args += [f"hydra.sweep.dir={sweep_dir}", "hydra.sweep.subdir=${hydra.job.num}", *launcher, *overrides]
+    if shares_burn_in(design) and not any(o.startswith("burn_in_cache=") for o in overrides):
+        args.append(f"burn_in_cache={sweep_dir / 'burn_in'}")
     args.append(f"replicates={len(seeds)}")
     done = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True)
     return design_results(table, seeds, sweep_dir, done.returncode, done.stderr)

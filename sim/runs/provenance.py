@@ -115,8 +115,9 @@ def package_versions() -> dict[str, str | None]:
 
 
 #: Config keys left out of :func:`config_hash`: ``replicates`` only batches seeds into one job
-#: (each seed's run is that of the seed alone, ``sim.runs.sweep.replicate_configs``).
-UNHASHED_CONFIG_KEYS = ("replicates",)
+#: (each seed's run is that of the seed alone, ``sim.runs.sweep.replicate_configs``); ``burn_in_cache``
+#: only says where the state after the burn-in is kept (the same numbers either way, sim.engine.snapshot).
+UNHASHED_CONFIG_KEYS = ("replicates", "burn_in_cache")
 
 
 def config_hash(config) -> str:

@@ -94,8 +94,9 @@ RUN_RESULTS = ("summary.json", "timeseries.parquet", "status.json")
 
 
 def config_fingerprint(container: dict) -> str:
-    """SHA-256 of a resolved config (as a plain dict, without ``hydra``)."""
-    data = {k: v for k, v in container.items() if k != "hydra"}
+    """SHA-256 of a resolved config (as a plain dict, without ``hydra`` and without
+    ``burn_in_cache``, which only says where a state that gives the same numbers is kept)."""
+    data = {k: v for k, v in container.items() if k not in ("hydra", "burn_in_cache")}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -587,10 +587,14 @@ def launch(
     experiment: str, overrides: list[str] = (), sweep_dir: Path | None = None, check: bool = True
 ) -> subprocess.CompletedProcess:
     """Run ``python -m sim -m <experiment> <overrides>`` (resumable) from the repository root,
-    into ``sweep_dir`` (default: :func:`preset_sweep_dir`)."""
+    into ``sweep_dir`` (default: :func:`preset_sweep_dir`). The presets sweep policy arms over
+    seeds: each seed's burn-in is stepped once and loaded by the other arms
+    (``burn_in_cache=<sweep_dir>/burn_in``, ``sim.engine.snapshot``: the same numbers)."""
     args = [sys.executable, "-m", "sim", "-m", experiment_override(experiment), *overrides]
     if sweep_dir is not None:
         args.append(f"hydra.sweep.dir={Path(sweep_dir).resolve()}")
+        if not any(str(o).startswith("burn_in_cache=") for o in overrides):
+            args.append(f"burn_in_cache={Path(sweep_dir).resolve() / 'burn_in'}")
     print("$", " ".join(args[1:]), flush=True)
     return subprocess.run(args, cwd=REPO_ROOT, check=check)
 
