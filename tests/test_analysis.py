@@ -377,3 +377,25 @@ def test_mediation_share_stage_rescales_until_the_2011_volume_is_met(monkeypatch
     monkeypatch.setattr(cal, "simulate", lambda *a, **k: pd.DataFrame({cal.MEDIATION_VOLUME_TARGET.key: [0.0, 0.0]}))
     with pytest.raises(RuntimeError, match="no dispute was mediated"):
         cal.calibrate_mediation_share([], range(2))
+
+
+def test_violence_growth_is_the_poisson_trend_of_the_five_yearly_counts():
+    """Exact on an exponential series, 1 on a flat one, undefined without counts, finite when the
+    first year has none (the end-years ratio it replaced exploded there); on Poisson counts of a
+    small-scale size it is centred on the true growth, with less spread than that ratio."""
+    from sim.analysis.calibration import DERIVED, VIOLENCE_GROWTH_YEARS, loglinear_growth, statistics
+
+    years = np.array(VIOLENCE_GROWTH_YEARS)
+    exact = 6 * 1.15 ** (years - years[0])
+    np.testing.assert_allclose(loglinear_growth(exact, years), [1.15**4])
+    np.testing.assert_allclose(loglinear_growth(np.full(5, 4.0), years), [1.0])
+    assert np.isnan(loglinear_growth(np.zeros(5), years)[0])
+    assert 1 < loglinear_growth(np.array([0.0, 1, 2, 2, 3]), years)[0] < 20
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(exact * 2, size=(2000, 5)) / 2  # two hospitals: counts per hospital
+    trend = np.log(loglinear_growth(counts, years))
+    ends = np.log(counts[:, -1] / counts[:, 0].clip(min=0.5))
+    assert abs(np.median(trend) - np.log(1.15**4)) < 0.05
+    assert trend.std() < 0.95 * ends.std()
+    runs = pd.DataFrame([dict(zip(DERIVED["violence_growth_2006_2010"][0], row, strict=True)) for row in exact[None]])
+    assert statistics(runs)["violence_growth_2006_2010"].iloc[0] == pytest.approx(1.15**4)
