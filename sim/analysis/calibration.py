@@ -187,6 +187,7 @@ TARGETS: tuple[Target, ...] = (
     Target("mean_satisfaction_2006", 0.578, 0.1, "Zhu et al. 2022: satisfaction with health care 57.8 % (2006)"),
 )
 
+
 def loglinear_growth(counts: np.ndarray, years: np.ndarray) -> np.ndarray:
     """Growth factor over the years' span of a log-linear (Poisson) trend fitted to yearly counts,
     one row per run: exp(slope x (last year - first year)), the slope by Newton's method on the
