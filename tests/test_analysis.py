@@ -380,8 +380,8 @@ def test_mediation_share_stage_rescales_until_the_2011_volume_is_met(monkeypatch
 
 
 def test_violence_growth_is_the_poisson_trend_of_the_five_yearly_counts():
-    """Exact on an exponential series, 1 on a flat one, undefined without counts, finite when the
-    first year has none (the end-years ratio it replaced exploded there); on Poisson counts of a
+    """Exact on an exponential series, 1 on a flat one, undefined without counts, bounded when
+    every count falls in one end year, finite when the first year has none (the end-years ratio it replaced exploded there); on Poisson counts of a
     small-scale size it is centred on the true growth, with less spread than that ratio."""
     from sim.analysis.calibration import DERIVED, VIOLENCE_GROWTH_YEARS, loglinear_growth, statistics
 
@@ -391,6 +391,8 @@ def test_violence_growth_is_the_poisson_trend_of_the_five_yearly_counts():
     np.testing.assert_allclose(loglinear_growth(np.full(5, 4.0), years), [1.0])
     assert np.isnan(loglinear_growth(np.zeros(5), years)[0])
     assert 1 < loglinear_growth(np.array([0.0, 1, 2, 2, 3]), years)[0] < 20
+    # all counts at one end: the bound, not a failure
+    np.testing.assert_allclose(loglinear_growth(np.array([[0.0, 0, 0, 0, 3], [3, 0, 0, 0, 0]]), years), [1000, 1e-3])
     rng = np.random.default_rng(0)
     counts = rng.poisson(exact * 2, size=(2000, 5)) / 2  # two hospitals: counts per hospital
     trend = np.log(loglinear_growth(counts, years))

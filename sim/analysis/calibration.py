@@ -188,11 +188,14 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
-def loglinear_growth(counts: np.ndarray, years: np.ndarray) -> np.ndarray:
+def loglinear_growth(counts: np.ndarray, years: np.ndarray, largest: float = 1000.0) -> np.ndarray:
     """Growth factor over the years' span of a log-linear (Poisson) trend fitted to yearly counts,
-    one row per run: exp(slope x (last year - first year)), the slope by Newton's method on the
-    Poisson likelihood (scale-free: counts per hospital give the slope of the raw counts). NaN for
-    a run without any count.
+    one row per run: exp(slope x (last year - first year)). The slope maximises the Poisson
+    likelihood with the level profiled out, whose derivative in the slope,
+    sum(y x) - sum(y) sum(x e^(b x)) / sum(e^(b x)), falls monotonically: found by bisection,
+    within a growth of 1/``largest`` to ``largest`` (reached when all counts fall in the first or
+    the last year, where the unbounded estimate is infinite). Scale-free: counts per hospital
+    give the slope of the raw counts. NaN for a run without any count.
 
     Why not the ratio of the two end years, the statistic before 2026-12-07: a small-scale run
     counts a few incidents a year, and a year with none or one made the ratio explode (the
@@ -202,21 +205,18 @@ def loglinear_growth(counts: np.ndarray, years: np.ndarray) -> np.ndarray:
     variance of 4 x the slope of 5 equally spaced years is 0.8 of a log-ratio's)."""
     y = np.atleast_2d(np.asarray(counts, dtype=float))
     x = np.asarray(years, dtype=float) - np.mean(years)
-    growth = np.full(y.shape[0], np.nan)
-    for i, row in enumerate(y):
-        if not np.isfinite(row).all() or row.sum() <= 0:
-            continue
-        a, b = np.log(row.mean()), 0.0
-        for _ in range(50):
-            mu = np.exp(a + b * x)
-            score = np.array([np.sum(row - mu), np.sum((row - mu) * x)])
-            info = np.array([[mu.sum(), (mu * x).sum()], [(mu * x).sum(), (mu * x * x).sum()]])
-            step = np.linalg.solve(info, score)
-            a, b = a + step[0], b + step[1]
-            if np.abs(step).max() < 1e-10:
-                break
-        growth[i] = np.exp(b * (x[-1] - x[0]))
-    return growth
+    span = x[-1] - x[0]
+    total = y.sum(axis=1)
+    valid = np.isfinite(y).all(axis=1) & (total > 0)
+    y, total = np.where(valid[:, None], y, 0.0), np.where(valid, total, 1.0)
+    observed = (y * x).sum(axis=1)
+    low, high = np.full(len(y), -np.log(largest) / span), np.full(len(y), np.log(largest) / span)
+    for _ in range(60):
+        mid = (low + high) / 2
+        w = np.exp(mid[:, None] * x)
+        rising = observed - total * (w * x).sum(axis=1) / w.sum(axis=1) > 0
+        low, high = np.where(rising, mid, low), np.where(rising, high, mid)
+    return np.where(valid, np.exp((low + high) / 2 * span), np.nan)
 
 
 #: The years of the MoH's two counts of major disturbances (Hesketh et al. 2012).
