@@ -381,8 +381,9 @@ def test_mediation_share_stage_rescales_until_the_2011_volume_is_met(monkeypatch
 
 def test_violence_growth_is_the_poisson_trend_of_the_five_yearly_counts():
     """Exact on an exponential series, 1 on a flat one, undefined without counts, bounded when
-    every count falls in one end year, finite when the first year has none (the end-years ratio it replaced exploded there); on Poisson counts of a
-    small-scale size it is centred on the true growth, with less spread than that ratio."""
+    every count falls in one end year, finite when the first year has none (the end-years ratio
+    it replaced exploded there); on Poisson counts of a small-scale size it is centred on the
+    true growth, with less spread than that ratio."""
     from sim.analysis.calibration import DERIVED, VIOLENCE_GROWTH_YEARS, loglinear_growth, statistics
 
     years = np.array(VIOLENCE_GROWTH_YEARS)
