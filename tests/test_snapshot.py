@@ -130,3 +130,11 @@ def test_design_sweeps_share_the_burn_in_only_between_rows_that_differ_in_their_
     intensities = pd.DataFrame({"policies.insurance.coverage_gain": [0.1, 0.2]})
     assert shares_burn_in(intensities)
     assert not shares_burn_in(arms.iloc[:1])
+
+
+def test_a_cache_that_cannot_be_written_costs_the_reuse_not_the_run(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    with pytest.warns(UserWarning, match="burn_in_cache"):
+        cached = run(compose([*BASE, f"burn_in_cache={blocker}"]))
+    assert _same(run(compose(BASE)).summary, cached.summary) == []

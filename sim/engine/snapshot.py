@@ -30,6 +30,7 @@ import dataclasses
 import hashlib
 import json
 import pickle
+import warnings
 from pathlib import Path
 
 from sim.runs.io import write_bytes
@@ -75,8 +76,15 @@ def capture(model) -> dict:
     }
 
 
-def save(model, path: Path) -> None:
-    write_bytes(path, pickle.dumps(capture(model), protocol=pickle.HIGHEST_PROTOCOL))
+def save(model, path: Path) -> bool:
+    """Save the state; a cache that cannot be written (full disk, not a directory) costs the
+    other arms their reuse, never this run: a warning, and ``False``."""
+    try:
+        write_bytes(path, pickle.dumps(capture(model), protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError as err:
+        warnings.warn(f"burn_in_cache: could not save the state after the burn-in to {path}: {err}", stacklevel=2)
+        return False
+    return True
 
 
 def load(path: Path) -> dict | None:
