@@ -154,13 +154,13 @@ def test_the_point_estimate_lies_on_a_curved_posterior_ridge_where_the_mean_does
 
 
 def test_payout_stage_fits_the_payout_targets_on_recorded_draws():
-    """Stage 2 on synthetic records (ten runs of 150 payouts): the payout statistics follow
-    median x scale x exp(sigma x draw) exactly, and the fitted pair reproduces the targets."""
+    """Stage 2 on synthetic records (ten runs of 150 payouts in 2 hospital-years): the payout statistics
+    follow median x scale x exp(sigma x draw) exactly, and the fitted pair reproduces the targets."""
     rng = np.random.default_rng(2)
-    runs = [(rng.uniform(0.5, 3.0, 150), rng.standard_normal(150)) for _ in range(10)]
+    runs = [(rng.uniform(0.5, 3.0, 150), rng.standard_normal(150), 2.0) for _ in range(10)]
     mean_target, _ = PAYOUT_TARGETS
     stats = payout_statistics(runs, np.array([10_000.0]), np.array([0.0]))
-    assert stats[mean_target.key][0] == pytest.approx(10_000 * np.mean([s.mean() for s, _ in runs]))
+    assert stats[mean_target.key][0] == pytest.approx(10_000 * np.mean([s.mean() for s, _, _ in runs]))
     fit = calibrate_payouts(runs, samples_power2=12)
     fitted = fit.fitted()
     median, sigma = fitted["params.disputes.compensation_median_yuan"], fitted["params.disputes.compensation_sigma"]
@@ -220,6 +220,50 @@ def test_calibration_script_minimal(tmp_path):
     fitted = (tmp_path / "fitted.yaml").read_text()
     assert fitted.startswith("# @package _global_") and "params:" in fitted
     assert "Posterior-predictive check" in (tmp_path / "report.md").read_text()
+
+
+def test_payouts_only_refits_the_payouts_and_keeps_every_other_value(tmp_path):
+    """``--payouts-only``: stage 2 alone at the configured dynamics; the fitted config differs from
+    the configured one in the payout keys only, and the predictive check reports the payout targets
+    (nothing written to configs/ or docs/ without --write-config / --write-docs)."""
+    import yaml
+
+    from sim.analysis.calibration import CALIBRATION_CONFIG, PAYOUT_PRIORS, PAYOUT_TARGETS
+
+    module = _script("calibrate")
+    configured = CALIBRATION_CONFIG.read_text()
+    module.main(["--cheap", "--payouts-only", "--jobs", "1", "--out", str(tmp_path)])
+    assert CALIBRATION_CONFIG.read_text() == configured
+
+    def flat(node, prefix=""):
+        for k, v in node.items():
+            yield from flat(v, f"{prefix}{k}.") if isinstance(v, dict) else [(f"{prefix}{k}", float(v))]
+
+    before = dict(flat(yaml.safe_load(configured)))
+    after = dict(flat(yaml.safe_load((tmp_path / "fitted.yaml").read_text())))
+    payout_keys = {p.key for p in PAYOUT_PRIORS}
+    assert set(after) == set(before)
+    assert {k: v for k, v in after.items() if k not in payout_keys} == {
+        k: v for k, v in before.items() if k not in payout_keys
+    }
+    for prior in PAYOUT_PRIORS:
+        assert prior.low <= after[prior.key] <= prior.high
+    check = pd.read_csv(tmp_path / "predictive_check.csv")
+    assert {t.key for t in PAYOUT_TARGETS} <= set(check["target"])
+    assert (tmp_path / "payouts_posterior.csv").is_file()
+
+
+def test_replace_section_replaces_one_section_and_keeps_the_rest():
+    module = _script("calibrate")
+    text = "# T\n\nintro\n\n## A\n\nold a\n\n## B\n\nold b\n"
+    assert (
+        module.replace_section(text, "## A", ["## A", "", "new a", ""])
+        == "# T\n\nintro\n\n## A\n\nnew a\n\n## B\n\nold b\n"
+    )
+    assert (
+        module.replace_section(text, "## B", ["## B", "", "new b"])
+        == "# T\n\nintro\n\n## A\n\nold a\n\n## B\n\nnew b\n\n"
+    )
 
 
 def test_court_after_mediation_counts_only_ended_mediations():

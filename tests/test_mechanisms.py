@@ -517,6 +517,48 @@ def test_payout_parameters_change_the_payouts_and_nothing_else():
     assert b.summary["mean_compensation_yuan"] != a.summary["mean_compensation_yuan"]
 
 
+def test_expected_largest_payout_is_the_payout_a_survey_of_that_size_exceeds_once():
+    """The largest payout of a survey: with one scale, the lognormal's 1 - 1/n quantile; with a
+    mix, simulated surveys of n payouts hold on average one payout above it (a Poisson count:
+    tolerance 4 standard errors); it grows with n and is undefined without payouts."""
+    from scipy import special
+
+    from sim.mechanisms.disputes import expected_largest_payout
+
+    one = expected_largest_payout(np.ones(4), 10_000.0, 1.5, 1000)
+    assert one == pytest.approx(10_000 * np.exp(-1.5 * special.ndtri(1e-3)), rel=1e-9)
+    rng = np.random.default_rng(5)
+    scales, n, surveys = rng.uniform(0.2, 4.0, 60), 2000, 400
+    largest = expected_largest_payout(scales, 20_000.0, 2.0, n)
+    payouts = 20_000.0 * rng.choice(scales, (surveys, n)) * np.exp(2.0 * rng.standard_normal((surveys, n)))
+    above = (payouts > largest).sum()
+    assert abs(above - surveys) < 4 * np.sqrt(surveys)
+    pair = expected_largest_payout(scales, np.array([20_000.0, 20_000.0]), np.array([2.0, 2.0]), n)
+    assert pair == pytest.approx([float(largest)] * 2)
+    assert expected_largest_payout(scales, 20_000.0, 2.0, 10 * n) > largest
+    assert np.isnan(expected_largest_payout(np.array([]), 20_000.0, 2.0, n))
+
+
+def test_a_dated_run_reports_the_largest_payout_of_the_surveyed_hospitals():
+    """``largest_compensation_yuan_<year>``: the largest payout expected among the surveyed hospitals'
+    payouts of that year, from the run's own payouts (their scales), as the calibration computes it."""
+    from sim.engine.metrics import SURVEYED_HOSPITALS
+    from sim.mechanisms.disputes import expected_largest_payout
+    from sim.runs.api import run
+
+    result = run(["scale=tiny", "days=365", "seed=3", "start_date=2006-01-01", "params.disputes.base_log_odds=-8"])
+    p = result.model.config.params.disputes
+    paid = [d for d in result.model.disputes.closed() if d.compensation_yuan > 0]
+    assert len(paid) > 5
+    hospitals = int((result.model.world.facilities.tier > 0).sum())
+    expected = expected_largest_payout(
+        [d.payout_scale for d in paid], p.compensation_median_yuan, p.compensation_sigma,
+        SURVEYED_HOSPITALS * len(paid) / hospitals,
+    )  # fmt: skip
+    assert result.summary["largest_compensation_yuan_2006"] == pytest.approx(float(expected), rel=1e-9)
+    assert result.summary["largest_compensation_yuan_2006"] > result.summary["max_compensation_yuan_2006"]
+
+
 @pytest.mark.parametrize("harm_weight", [0.0, 2.0])
 def test_litigation_share_of_new_disputes_follows_the_configured_share(harm_weight):
     """Without mediation, a new dispute goes straight to court with probability

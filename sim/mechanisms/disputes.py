@@ -64,6 +64,35 @@ def payout(scale, draw, median_yuan, sigma):
     return median_yuan * scale * np.exp(sigma * draw)
 
 
+def expected_largest_payout(scale, median_yuan, sigma, n_payouts: float, iterations: int = 60) -> np.ndarray:
+    """The payout that ``n_payouts`` payouts of the model's law exceed once on average: y with
+    mean_i P(median x scale_i x exp(sigma Z) > y) = 1 / n_payouts, the payouts' mix of harms and
+    channels given by the ``scale`` of each recorded payout (:func:`payout_scale`). Vectorised over
+    ``median_yuan`` and ``sigma`` (arrays of one shape); NaN without a recorded payout.
+
+    Why: a source's "largest payout" is the largest of all the payouts its survey saw (hundreds of
+    hospitals), not of the few dozen a run of a county makes; with a heavy tail the two differ by
+    far (docs/calibration.md, the payout stage). The quantile of the law over that many payouts is
+    scale-free and does not depend on one run's luck. Solved by bisection on log y, on which the
+    exceedance falls monotonically."""
+    median_yuan, sigma = np.broadcast_arrays(np.asarray(median_yuan, float), np.asarray(sigma, float))
+    scale = np.asarray(scale, float)
+    if scale.size == 0 or n_payouts <= 1:
+        return np.full(median_yuan.shape, np.nan)
+    log_scale = np.log(scale)
+    s = np.maximum(sigma.reshape(-1, 1), 1e-12)
+    # log(y / median) lies between the smallest scale (every payout exceeds it with chance 1/2 or
+    # more) and the largest scale's quantile of 1/n (every payout exceeds that with chance 1/n or less)
+    low = np.full_like(s, log_scale.min())
+    high = log_scale.max() - special.ndtri(1.0 / n_payouts) * s
+    for _ in range(iterations):
+        mid = (low + high) / 2
+        exceed = special.ndtr((log_scale[None, :] - mid) / s).mean(axis=1, keepdims=True)
+        above = exceed > 1.0 / n_payouts
+        low, high = np.where(above, mid, low), np.where(above, high, mid)
+    return (median_yuan.reshape(-1) * np.exp((low + high)[:, 0] / 2)).reshape(median_yuan.shape)
+
+
 def compensation_yuan(harm: float, factor: float, p: DisputeParams, rng: np.random.Generator) -> float:
     """One payout for a dispute of ``harm`` through a channel of ``factor``."""
     return float(
