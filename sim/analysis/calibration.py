@@ -284,6 +284,11 @@ DYNAMIC_PRIORS: tuple[Prior, ...] = (
     # expectations feed violence, distrust and more disputes until satisfaction reaches 0 by 2010
     # (exploration at the small scale, 2026-12-07: x4-5 disputes in four years at 0.5)
     Prior("params.violence.unmet_expectation_weight", 0.0, 0.4, "growth of violence (unmet expectations)"),
+    # the feedback of violence on the hospital where it happens: no source gives its strength (the
+    # schema's 0.15 and 0.05 were assumptions), and it sets how fast violence feeds on itself, so
+    # the growth of 2006-2010 is what constrains it; from none to twice the old assumption
+    Prior("params.workforce.defensive_shock", 0.0, 0.3, "feedback: violence to defensive medicine"),
+    Prior("params.workforce.violence_burnout_shock", 0.0, 0.1, "feedback: violence to burnout"),
 )
 #: Second stage: the payout parameters (rejection ABC on recorded payout draws).
 PAYOUT_PRIORS: tuple[Prior, ...] = (

@@ -32,23 +32,23 @@ class Uncertain:
     high: float
 
 
-#: Uncertain behavioural parameters and their plausible ranges (around the defaults). For the three
-#: calibrated ones (base_log_odds, daily_action_probability, satisfaction.baseline): their posterior's
-#: 5-95 % interval (docs/calibration.md, the fit of 2026-12-07), rounded outwards.
+#: Uncertain behavioural parameters and their plausible ranges (around the defaults). For the four
+#: calibrated ones (base_log_odds, daily_action_probability, satisfaction.baseline, defensive_shock):
+#: their posterior's 5-95 % interval (docs/calibration.md, the fit of 2026-12-07, second), rounded outwards.
 BEHAVIOURAL: tuple[Uncertain, ...] = (
-    Uncertain("params.disputes.base_log_odds", -12.1, -10.2),
+    Uncertain("params.disputes.base_log_odds", -11.8, -10.3),
     Uncertain("params.disputes.harm_weight", 3.0, 6.0),
     Uncertain("params.disputes.dissatisfaction_weight", 2.0, 5.0),
     Uncertain("params.disputes.distrust_weight", 1.0, 3.0),
     Uncertain("params.disputes.burden_weight", 0.1, 0.8),
     Uncertain("params.disputes.negotiation_success", 0.3, 0.6),
     Uncertain("params.violence.threshold", 0.2, 0.4),
-    Uncertain("params.violence.daily_action_probability", 0.0005, 0.0018),
+    Uncertain("params.violence.daily_action_probability", 0.00045, 0.0025),
     Uncertain("params.violence.time_weight", 0.3, 0.9),
     Uncertain("params.violence.doctor_trust_weight", 0.3, 0.7),
     Uncertain("params.satisfaction.outcome_weight", 4.0, 8.0),
     Uncertain("params.satisfaction.paid_expectation_gain", 0.05, 0.25),
-    Uncertain("params.satisfaction.baseline", -1.7, 1.1),
+    Uncertain("params.satisfaction.baseline", -1.6, 0.4),
     Uncertain("params.trust.own_experience_rate", 0.15, 0.35),
     Uncertain("params.trust.negativity_bias", 1.5, 3.0),
     Uncertain("params.trust.word_of_mouth_rate", 0.05, 0.25),
@@ -58,7 +58,7 @@ BEHAVIOURAL: tuple[Uncertain, ...] = (
     Uncertain("params.care.irreducible_risk", 0.05, 0.15),
     Uncertain("params.care.choice_trust_weight", 2.0, 4.0),
     Uncertain("params.workforce.overload_burnout_rate", 0.01, 0.03),
-    Uncertain("params.workforce.defensive_shock", 0.05, 0.25),
+    Uncertain("params.workforce.defensive_shock", 0.11, 0.26),
 )
 
 
