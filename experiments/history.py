@@ -86,8 +86,10 @@ def markdown(runs: pd.DataFrame, table: pd.DataFrame | None, settings: str, figu
         "  `python -m sim.analysis.history insurance-schedule` prints the schedule the scenario holds.",
         "- Incomes (NBS, +10.4 %/yr) and prices of care (~+6 %/yr, secondary sources) grow; expectations rise",
         "  with incomes (`satisfaction.expectation_income_elasticity`, calibrated).",
-        "- Strengths without a source (the steps of legal deterrence, the pilots' gatekeeping) are stated as",
-        "  assumptions in the scenario file.",
+        "- Strengths without a source are stated as assumptions in the scenario file: the steps of legal",
+        "  deterrence; tiered care in a pilot city (gatekeeping 0.3, and the policy's default referral,",
+        "  investment in clinics and price differential); what a committee, a secured hospital and a",
+        "  family-doctor contract do (the policies' defaults).",
         "",
     ]
     if table is not None:
