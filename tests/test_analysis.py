@@ -167,6 +167,8 @@ def test_payout_stage_fits_the_payout_targets_on_recorded_draws():
     at_fit = payout_statistics(runs, np.array([median]), np.array([sigma]))
     assert distance(at_fit, PAYOUT_TARGETS)[0] < 0.5
     assert at_fit[mean_target.key][0] == pytest.approx(mean_target.value, rel=mean_target.tolerance)
+    with pytest.raises(ValueError, match="no payout"):
+        calibrate_payouts([(np.array([]), np.array([]), 2.0)] * 3)
 
 
 def test_calibration_script_minimal(tmp_path):

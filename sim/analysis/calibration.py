@@ -703,7 +703,12 @@ def calibrate_payouts(
 ) -> Generation:
     """Stage 2, rejection ABC for the payout parameters on recorded payout draws: a Sobol
     sample of their priors, the payout statistics of each pair (:func:`payout_statistics`), the
-    best ``accept_fraction`` of the pairs by distance, equally weighted."""
+    best ``accept_fraction`` of the pairs by distance, equally weighted. Refuses records without
+    a single payout (nothing to fit: the statistics are undefined)."""
+    if not any(scale.size for scale, _, _ in runs):
+        raise ValueError(
+            f"stage 2: no payout in the {len(runs)} recorded runs' observed year; record more seeds or a larger scale"
+        )
     thetas = pd.DataFrame(sobol_prior_sample(samples_power2, PAYOUT_PRIORS, seed))
     median, sigma = (thetas[p.key].to_numpy() for p in PAYOUT_PRIORS)
     frame = pd.concat([thetas, payout_statistics(runs, median, sigma)], axis=1)
