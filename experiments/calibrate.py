@@ -39,6 +39,7 @@ from sim.analysis.calibration import (
     ABC_SEED_OFFSET,
     CALIBRATION_CONFIG,
     CALIBRATION_END,
+    DYNAMIC_PRIORS,
     DYNAMIC_TARGETS,
     HISTORY,
     MEDIATION_SHARE_KEY,
@@ -314,7 +315,7 @@ def check_section(check: pd.DataFrame) -> list[str]:
 
 def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cheap", action="store_true", help="tiny scale, 2006 only, 64 + 16 sets, 1 seed, 2 generations")
+    ap.add_argument("--cheap", action="store_true", help="tiny scale, 2006 only, 128 + 16 sets, 1 seed, 2 generations")
     ap.add_argument(
         "--wave-power2", type=in_range(int, 2), default=7, help="2**k sets in the history-matching wave (default 128)"
     )
@@ -360,12 +361,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     args = ap.parse_args(argv)
     if args.cheap:
-        args.wave_power2, args.population_power2, args.seeds, args.check_seeds, args.max_generations = 6, 4, 1, 2, 2
+        args.wave_power2, args.population_power2, args.seeds, args.check_seeds, args.max_generations = 7, 4, 1, 2, 2
         args.payout_seeds, args.candidates, args.selection_seeds = 2, 2, 1
         args.scale, args.until = "tiny", "2006-12-31"
     if args.mediation_only and args.until < "2011-12-31":  # else it would write the start value as a fit
         ap.error(
             f"--mediation-only fits the volume mediated in 2011: --until must be 2011-12-31 or later, not {args.until}"
+        )
+    # the emulator is a quadratic regression: 1 + d + d (d + 1) / 2 coefficients for d parameters
+    d = len(DYNAMIC_PRIORS)
+    coefficients = 1 + d + d * (d + 1) // 2
+    if 2**args.wave_power2 <= coefficients:
+        smallest = next(k for k in range(2, 30) if 2**k > coefficients)
+        ap.error(
+            f"--wave-power2 {args.wave_power2}: the emulator of {d} parameters has {coefficients} coefficients, "
+            f"so the wave needs more sets than that: --wave-power2 {smallest} or more"
         )
     if args.until > CALIBRATION_END:
         ap.error(

@@ -175,8 +175,8 @@ def test_calibration_script_minimal(tmp_path):
     _script("calibrate").main(
         [
             "--wave-power2",
-            "6",
-            # 32 sets of 60 tiny days fit a 28-term emulator loosely, and per-hospital counts of a
+            "7",
+            # 128 sets of 90 tiny days fit a 66-term emulator loosely, and per-hospital counts of a
             # tiny hospital (1,000 residents) are far from the targets (injuries are often zero):
             # this test checks the script's plumbing and outputs, not the fit, so the cutoff is set
             # so loose that the not-ruled-out space cannot be empty
@@ -213,7 +213,7 @@ def test_calibration_script_minimal(tmp_path):
         population = pd.read_parquet(tmp_path / f"population_{g}.parquet")
         assert len(population) == 4 and np.isfinite(population["distance"]).all()
     assert len(pd.read_parquet(tmp_path / "payouts.parquet")) >= 10  # stage 2's kept pairs
-    assert len(pd.read_parquet(tmp_path / "wave_1.parquet")) == 64  # the history-matching wave
+    assert len(pd.read_parquet(tmp_path / "wave_1.parquet")) == 128  # the history-matching wave
     # a history until 2006-03-31 has the statistics of 2006 only: the targets of later years are left out
     in_2006 = [t.key for t in DYNAMIC_TARGETS if t.key.endswith("_2006")]
     assert list(pd.read_csv(tmp_path / "emulator.csv")["statistic"]) == in_2006
@@ -222,6 +222,14 @@ def test_calibration_script_minimal(tmp_path):
     fitted = (tmp_path / "fitted.yaml").read_text()
     assert fitted.startswith("# @package _global_") and "params:" in fitted
     assert "Posterior-predictive check" in (tmp_path / "report.md").read_text()
+
+
+def test_a_wave_too_small_for_the_emulator_fails_early(capsys):
+    """A wave with no more sets than the quadratic emulator has coefficients cannot fit it: the
+    option is refused before any run, naming the smallest wave that can."""
+    with pytest.raises(SystemExit):
+        _script("calibrate").parse_args(["--wave-power2", "6"])
+    assert "--wave-power2 7 or more" in capsys.readouterr().err
 
 
 def test_payouts_only_refits_the_payouts_and_keeps_every_other_value(tmp_path):
