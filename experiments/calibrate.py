@@ -364,6 +364,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.wave_power2, args.population_power2, args.seeds, args.check_seeds, args.max_generations = 7, 4, 1, 2, 2
         args.payout_seeds, args.candidates, args.selection_seeds = 2, 2, 1
         args.scale, args.until = "tiny", "2006-12-31"
+    alone = [o for o in ("skip_abc", "mediation_only", "payouts_only") if getattr(args, o)]
+    if len(alone) > 1:
+        ap.error(" and ".join(f"--{o.replace('_', '-')}" for o in alone) + ": choose one of them")
     if args.mediation_only and args.until < "2011-12-31":  # else it would write the start value as a fit
         ap.error(
             f"--mediation-only fits the volume mediated in 2011: --until must be 2011-12-31 or later, not {args.until}"
@@ -491,6 +494,33 @@ def configured_values() -> tuple[dict[str, float], str]:
     return dict(flat(yaml.safe_load(text))), "\n".join(note)
 
 
+def replace_section(text: str, heading: str, lines: list[str]) -> str:
+    """``text`` with the section under ``heading`` (up to the next ``## `` heading) replaced by ``lines``;
+    appended at the end when ``text`` has no such section."""
+    if heading not in text:
+        return text.rstrip("\n") + "\n\n" + "\n".join(lines).rstrip("\n") + "\n\n"
+    start = text.index(heading)
+    after = text.find("\n## ", start + len(heading))
+    rest = "" if after < 0 else text[after + 1 :]
+    return text[:start] + "\n".join(lines).rstrip("\n") + "\n\n" + rest
+
+
+def check_refit(args, launcher: list[str], runs: Path, values: dict, note: str, stage: str) -> tuple[str, pd.DataFrame]:
+    """After one stage was refitted alone (``stage``: 'mediation' or 'payouts'): the config's text with
+    the refitted ``values`` (written to --out/fitted.yaml) and the predictive check of those values
+    (--out/predictive_check.csv)."""
+    yaml_text = config_yaml(values, note=note)
+    (args.out / "fitted.yaml").write_text(yaml_text)
+    check = predictive_check(
+        [*args.base, "calibration=none"], range(args.check_seeds), launcher, theta=values,
+        sweep_dir=runs / f"predictive_check_{stage}",
+    )  # fmt: skip
+    check.attrs["seeds"] = list(range(args.check_seeds))
+    check.to_csv(args.out / "predictive_check.csv", index=False)
+    print("\n".join(check_table(check)))
+    return yaml_text, check
+
+
 def mediation_only(args, launcher: list[str], runs: Path) -> None:
     """Stage 3 alone, the other configured values kept; the config and docs/calibration.md updated
     in place (its stage-3 and predictive-check sections)."""
@@ -498,33 +528,13 @@ def mediation_only(args, launcher: list[str], runs: Path) -> None:
     values, note = configured_values()
     values[MEDIATION_SHARE_KEY] = share
     note += f"\nStage 3 refitted alone (--mediation-only, {args.mediation_seeds} seeds per round, scale {args.scale})"
-    yaml_text = config_yaml(values, note=note)
-    (args.out / "fitted.yaml").write_text(yaml_text)
-    check = predictive_check(
-        [*args.base, "calibration=none"], range(args.check_seeds), launcher, theta=values,
-        sweep_dir=runs / "predictive_check_mediation",
-    )  # fmt: skip
-    check.attrs["seeds"] = list(range(args.check_seeds))
-    check.to_csv(args.out / "predictive_check.csv", index=False)
-    print("\n".join(check_table(check)))
+    yaml_text, check = check_refit(args, launcher, runs, values, note, "mediation")
     if args.write_config:
         CALIBRATION_CONFIG.write_text(yaml_text)
     if args.write_docs:
         path = ROOT / "docs" / "calibration.md"
-        text = path.read_text()
-        for heading in ("## Stage 3", "## Posterior-predictive check"):
-            if heading in text:
-                text = text[: text.index(heading)]
-        sections = [*mediation_section(share, rounds), *check_section(check)]
-        path.write_text(text.rstrip("\n") + "\n\n" + "\n".join(sections))
-
-
-def replace_section(text: str, heading: str, lines: list[str]) -> str:
-    """``text`` with the section under ``heading`` (up to the next ``## `` heading) replaced by ``lines``."""
-    start = text.index(heading)
-    after = text.find("\n## ", start + len(heading))
-    rest = "" if after < 0 else text[after + 1 :]
-    return text[:start] + "\n".join(lines).rstrip("\n") + "\n\n" + rest
+        text = replace_section(path.read_text(), "## Stage 3", mediation_section(share, rounds))
+        path.write_text(replace_section(text, "## Posterior-predictive check", check_section(check)))
 
 
 def payouts_only(args, launcher: list[str], runs: Path) -> None:
@@ -535,17 +545,10 @@ def payouts_only(args, launcher: list[str], runs: Path) -> None:
     payout_keys = [p.key for p in PAYOUT_PRIORS]
     payouts = fit_payouts(args, {k: v for k, v in values.items() if k not in payout_keys})
     payouts.posterior().to_csv(args.out / "payouts_posterior.csv")
+    print(payouts.posterior().to_string())
     values.update(payouts.fitted())
     note += f"\nStage 2 refitted alone (--payouts-only, {args.payout_seeds} seeds, scale {args.scale})"
-    yaml_text = config_yaml(values, note=note)
-    (args.out / "fitted.yaml").write_text(yaml_text)
-    check = predictive_check(
-        [*args.base, "calibration=none"], range(args.check_seeds), launcher, theta=values,
-        sweep_dir=runs / "predictive_check_payouts",
-    )  # fmt: skip
-    check.attrs["seeds"] = list(range(args.check_seeds))
-    check.to_csv(args.out / "predictive_check.csv", index=False)
-    print(payouts.posterior().to_string(), "\n" + "\n".join(check_table(check)))
+    yaml_text, check = check_refit(args, launcher, runs, values, note, "payouts")
     if args.write_config:
         CALIBRATION_CONFIG.write_text(yaml_text)
         sets = pd.read_csv(POSTERIOR_FILE)
@@ -557,8 +560,7 @@ def payouts_only(args, launcher: list[str], runs: Path) -> None:
         text = replace_section(path.read_text(), "## Targets", targets_section(check))
         refit = f"Refitted alone (`--payouts-only`), the other stages' values kept; {args.payout_seeds} seeds."
         text = replace_section(text, "## Stage 2", payouts_section(payouts, refit))
-        text = replace_section(text, "## Posterior-predictive check", check_section(check))
-        path.write_text(text)
+        path.write_text(replace_section(text, "## Posterior-predictive check", check_section(check)))
 
 
 def posterior_sets(fit: DynamicsFit, payouts: Generation) -> pd.DataFrame:

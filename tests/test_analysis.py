@@ -274,6 +274,15 @@ def test_replace_section_replaces_one_section_and_keeps_the_rest():
         module.replace_section(text, "## B", ["## B", "", "new b"])
         == "# T\n\nintro\n\n## A\n\nold a\n\n## B\n\nnew b\n\n"
     )
+    # a section the text lacks is appended
+    assert module.replace_section(text, "## C", ["## C", "", "c"]).endswith("## B\n\nold b\n\n## C\n\nc\n\n")
+
+
+def test_the_single_stage_options_exclude_each_other(capsys):
+    for pair in (["--payouts-only", "--mediation-only"], ["--skip-abc", "--payouts-only"]):
+        with pytest.raises(SystemExit):
+            _script("calibrate").parse_args(pair)
+        assert "choose one of them" in capsys.readouterr().err
 
 
 def test_court_after_mediation_counts_only_ended_mediations():
