@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -251,6 +252,25 @@ def test_a_job_cancelled_mid_run_is_recorded_failed_and_redone_alone_by_a_rerun(
     assert [r for r in again if again[r]["finished"] != finished[r]] == [run]
 
 
+def test_a_job_killed_outright_fails_its_run_and_the_sweep_waits_for_the_others(slurm, tmp_path):
+    """SIGKILL to a running job's Python (as the out-of-memory killer would): the job ends without a result;
+    the sweep does not stop there with a traceback but waits for the other jobs, logs the killed
+    job with SLURM's state, and its tally reports the one run that did not complete."""
+    proc = sweep(tmp_path, *SLURM, days=6000)
+    try:
+        run, job = running_job(tmp_path, time.monotonic() + 300)
+        os.kill(read_status(run)["pid"], signal.SIGKILL)  # the run's own process, as the OOM killer does
+        code, _, err = finish(proc, check=False)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code != 0 and "1 run(s) failed" in err and "Traceback" not in err, err[-2000:]
+    assert f"SLURM job {job} ended without a result" in err, err[-2000:]
+    statuses = {r: read_status(r) for r in run_dirs(tmp_path)}
+    assert [r for r, s in statuses.items() if s["status"] != "completed"] == [run]
+    assert statuses[run]["status"] == "running"  # the killed process could record nothing
+
+
 def test_a_job_past_its_time_limit_is_recorded_as_such(slurm, tmp_path):
     """A one-minute limit on a job of 8 long runs: SLURM ends it at the limit (sacct: TIMEOUT);
     the run it was in and those it never started are failed with reason ``time limit``, none
@@ -259,6 +279,7 @@ def test_a_job_past_its_time_limit_is_recorded_as_such(slurm, tmp_path):
         tmp_path,
         *SLURM,
         "hydra.launcher.timeout_min=1",
+        "hydra.launcher.signal_delay_s=20",  # SIGUSR2 past start-up (hydra_plugins/sim_slurm_launcher)
         "replicates=8",
         days=36_500,
         seeds="0",

@@ -131,12 +131,59 @@ def test_experiments_readme_lists_every_script():
         assert f"experiments/{script.name}" in readme
 
 
-def test_slurm_launcher_preset_composes_to_submitits_slurm_launcher():
-    """``hydra/launcher=slurm`` (configs/hydra/launcher/slurm.yaml) over any preset: submitit's
-    SLURM launcher with the shipped resources, site keys overridable. (Sweeps submitted to a real
-    SLURM cluster: tests/test_cluster.py.)"""
+def test_slurm_launcher_preset_composes_to_the_projects_slurm_launcher():
+    """``hydra/launcher=slurm`` (configs/hydra/launcher/slurm.yaml) over any preset: the project's
+    subclass of submitit's SLURM launcher (hydra_plugins/sim_slurm_launcher), found by Hydra's plugin
+    scan, with the shipped resources, site keys overridable. (Sweeps submitted to a real SLURM
+    cluster: tests/test_cluster.py.)"""
+    from hydra.core.plugins import Plugins
+    from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher as SubmititSlurmLauncher
+
+    from hydra_plugins.sim_slurm_launcher.slurm_launcher import SlurmLauncher, check_time_limit
+
     hc = hydra_config(experiment_override("policy_comparison"), "hydra/launcher=slurm", "hydra.launcher.partition=gpu")
     launcher = hc.launcher
-    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
+    assert launcher._target_ == "hydra_plugins.sim_slurm_launcher.slurm_launcher.SlurmLauncher"
+    assert launcher._target_ in Plugins.instance().class_name_to_class
+    assert issubclass(SlurmLauncher, SubmititSlurmLauncher)
     assert (launcher.cpus_per_task, launcher.mem_gb, launcher.partition) == (1, 4, "gpu")
     assert launcher.timeout_min > 0 and launcher.array_parallelism > 0
+    check_time_limit(launcher.timeout_min, launcher.signal_delay_s)  # the shipped values pass
+
+
+def test_slurm_launcher_refuses_a_time_limit_its_warning_signal_cannot_fit():
+    """SIGUSR2 within 30 s of a job's start can kill it before it runs (this happened in CI with a
+    one-minute limit and submitit's 120 s delay): refused before submitting, naming both keys."""
+    from hydra_plugins.sim_slurm_launcher.slurm_launcher import check_time_limit
+
+    check_time_limit(1, 30)
+    with pytest.raises(ValueError, match=r"timeout_min=1 .*signal_delay_s=120.*60 - signal_delay_s >= 30"):
+        check_time_limit(1, 120)
+    with pytest.raises(ValueError, match="signal_delay_s=31"):
+        check_time_limit(1, 31)
+
+
+def test_slurm_launcher_counts_a_job_without_a_result_and_goes_on():
+    """A job that ended without a result (submitit's UncompletedJobError: killed by a signal, the
+    out-of-memory killer, a lost node) becomes a record the sweep goes past, naming the job and
+    SLURM's state, so that the sweep's tally is printed; any other error is not swallowed."""
+    import submitit
+    from hydra.core.utils import JobStatus
+
+    from hydra_plugins.sim_slurm_launcher.slurm_launcher import job_outcome
+
+    class Job:
+        job_id, state = "39_0", "FAILED"
+
+        def __init__(self, error):
+            self.error = error
+
+        def results(self):
+            raise self.error
+
+    ret = job_outcome(Job(submitit.core.utils.UncompletedJobError("no output")), ["seed=0"])
+    assert ret.status == JobStatus.COMPLETED and ret.overrides == ["seed=0"]
+    assert ret.return_value["status"] == "failed"
+    assert "SLURM job 39_0 ended without a result (state FAILED): no output" == ret.return_value["error"]
+    with pytest.raises(KeyError):
+        job_outcome(Job(KeyError("a bug")), ["seed=0"])
