@@ -6,9 +6,10 @@
 
 Runs the history (configs/scenario/china_2006_2019.yaml) over draws of the calibration's posterior
 (configs/calibration/posterior.csv; fitted on 2006-2012 only) x seeds, then the same with each
-reform removed (it never starts) and with none of them, paired by draw and seed. Writes into
---out (default outputs/history): history.pdf/.png (observed against modelled, the reforms'
-dates marked), attribution.csv, history_runs.parquet and history.md (copied to docs/history.md
+reform removed (it never starts) and with none of them, and with each reform's assumed strengths
+(those no source gives) halved, paired by draw and seed. Writes into --out (default
+outputs/history): history.pdf/.png (observed against modelled, the reforms' dates marked),
+attribution.csv, assumptions_halved.csv, history_runs.parquet and history.md (copied to docs/history.md
 with --write-docs). Every run goes through the resumable design sweeps (--out/runs/), on local
 cores or a cluster (e.g. hydra/launcher=slurm). The validation (experiments/validate.py) reads
 the same runs.
@@ -35,7 +36,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--draws", type=in_range(int, 1), default=8, help="posterior draws (each a point of the design)")
     ap.add_argument("--seeds", type=in_range(int, 1), default=2, help="seeds per draw")
     ap.add_argument("--scale", default="default")
-    ap.add_argument("--no-attribution", action="store_true", help="only the history with every reform")
+    ap.add_argument(
+        "--no-attribution",
+        action="store_true",
+        help="only the history with every reform (no removals, no halved assumptions)",
+    )
     add_launcher_arguments(ap)
     ap.add_argument("--out", type=Path, default=Path("outputs/history"))
     ap.add_argument("--write-docs", action="store_true", help="copy history.md and the figure to docs/")
@@ -54,14 +59,19 @@ def draws_of(args) -> list[dict[str, float]]:
     return history.posterior_draws(args.draws)
 
 
-def run_history(args, removed: tuple[str, ...] = (), name: str = "full") -> pd.DataFrame:
+def run_history(
+    args, removed: tuple[str, ...] = (), name: str = "full", extra: list[str] | None = None
+) -> pd.DataFrame:
+    overrides = [*args.overrides, *(extra or [])]
     runs = history.history_runs(
-        draws_of(args), range(args.seeds), removed, args.overrides, launcher_overrides(args), args.out / "runs" / name
+        draws_of(args), range(args.seeds), removed, overrides, launcher_overrides(args), args.out / "runs" / name
     )
     return runs.assign(removed=name)
 
 
-def markdown(runs: pd.DataFrame, table: pd.DataFrame | None, settings: str, figure: str) -> str:
+def markdown(
+    runs: pd.DataFrame, table: pd.DataFrame | None, settings: str, figure: str, halved: pd.DataFrame | None = None
+) -> str:
     lines = [
         "# China 2006-2019: the history",
         "",
@@ -102,15 +112,40 @@ def markdown(runs: pd.DataFrame, table: pd.DataFrame | None, settings: str, figu
             "95 % interval; `none` removes every reform at once.",
             "",
             "| removed | pairs | disputes 2013-17 with / without | accounted "
-            "| violence 2013-17 with / without | accounted |",
-            "|---|---|---|---|---|---|",
+            "| violence 2013-17 with / without | accounted | primary-care share 2013-17, points, with / without |",
+            "|---|---|---|---|---|---|---|",
         ]
         for _, r in table.iterrows():
             lines.append(
                 f"| {r.removed} | {r.pairs} | {r.disputes_change_with:+.1%} / {r.disputes_change_without:+.1%} "
                 f"| {r.disputes_accounted:+.1%} [{r.disputes_low:+.1%}, {r.disputes_high:+.1%}] "
                 f"| {r.violence_change_with:+.1%} / {r.violence_change_without:+.1%} "
-                f"| {r.violence_accounted:+.1%} [{r.violence_low:+.1%}, {r.violence_high:+.1%}] |"
+                f"| {r.violence_accounted:+.1%} [{r.violence_low:+.1%}, {r.violence_high:+.1%}] "
+                f"| {r.primary_points_with:+.1f} / {r.primary_points_without:+.1f} |"
+            )
+        lines.append("")
+    if halved is not None:
+        lines += [
+            "## How much hangs on the strengths no source gives",
+            "",
+            "Each reform's assumed strengths (`sim.analysis.history.ASSUMED_STRENGTHS`; every other input, its",
+            "dates and coverage included, as it was) halved, paired with the full history by draw and seed.",
+            "*Accounted*: the change 2013-2017 as assumed minus the change with them halved. This measures how",
+            "far the validation's verdicts depend on each assumption; it changes no input of the scenario.",
+            "",
+            "| reform | strengths halved | disputes 2013-17 as assumed / halved | accounted "
+            "| violence 2013-17 as assumed / halved | accounted "
+            "| primary-care share 2013-17, points, as assumed / halved |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for _, r in halved.iterrows():
+            keys = ", ".join(f"`{k}`" for k in history.ASSUMED_STRENGTHS[r.removed])
+            lines.append(
+                f"| {r.removed} | {keys} | {r.disputes_change_with:+.1%} / {r.disputes_change_without:+.1%} "
+                f"| {r.disputes_accounted:+.1%} [{r.disputes_low:+.1%}, {r.disputes_high:+.1%}] "
+                f"| {r.violence_change_with:+.1%} / {r.violence_change_without:+.1%} "
+                f"| {r.violence_accounted:+.1%} [{r.violence_low:+.1%}, {r.violence_high:+.1%}] "
+                f"| {r.primary_points_with:+.1f} / {r.primary_points_without:+.1f} |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -123,7 +158,7 @@ def main(argv=None) -> None:
     full = run_history(args)
     full.to_parquet(args.out / "history_runs.parquet")
     figure = history.history_figure(full, args.out / "history", note=f", scale {args.scale}")
-    table = None
+    table = halved = None
     if not args.no_attribution:
         reforms = history.scenario_policies()
         without = {name: run_history(args, (name,), f"without_{name}") for name in reforms}
@@ -131,10 +166,18 @@ def main(argv=None) -> None:
         table = history.attribution(full, without)
         table.to_csv(args.out / "attribution.csv", index=False)
         print(table.to_string(index=False))
+        variants = {
+            name: run_history(args, name=f"halved_{name}", extra=history.scaled_assumptions(name, 0.5))
+            for name in history.ASSUMED_STRENGTHS
+            if name in reforms
+        }
+        halved = history.attribution(full, variants)
+        halved.to_csv(args.out / "assumptions_halved.csv", index=False)
+        print(halved.to_string(index=False))
     wall = (time.perf_counter() - started) / 60
     settings = f"scale {args.scale}, {args.draws} posterior draws x {args.seeds} seeds, {wall:.0f} min"
     figure_path = "img/history.png" if args.write_docs else figure[1].name
-    text = markdown(full, table, settings, figure_path)
+    text = markdown(full, table, settings, figure_path, halved)
     (args.out / "history.md").write_text(text)
     if args.write_docs:
         (ROOT / "docs" / "history.md").write_text(text)

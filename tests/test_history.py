@@ -159,11 +159,34 @@ def test_attribution_pairs_runs_by_draw_and_seed():
     keys = {"point": [0, 0, 1, 1], "seed": [0, 1, 0, 1]}
     full = pd.DataFrame({**keys, "disputes_per_hospital_2013": 100.0, "disputes_per_hospital_2017": [70, 75, 80, 85]})
     full["violent_incidents_per_hospital_2013"], full["violent_incidents_per_hospital_2017"] = 10.0, 5.0
-    without = full.assign(disputes_per_hospital_2017=full["disputes_per_hospital_2017"] + 10).iloc[::-1]
+    full["primary_care_visit_share_2013"], full["primary_care_visit_share_2017"] = 0.6, [0.62, 0.64, 0.66, 0.68]
+    without = full.assign(
+        disputes_per_hospital_2017=full["disputes_per_hospital_2017"] + 10, primary_care_visit_share_2017=0.55
+    ).iloc[::-1]
     table = history.attribution(full, {"mediation": without}, n_boot=200).iloc[0]
     assert table["disputes_accounted"] == pytest.approx(-0.10)
     assert table["disputes_low"] == pytest.approx(-0.10) and table["disputes_high"] == pytest.approx(-0.10)
     assert table["violence_accounted"] == pytest.approx(0.0)
+    assert table["primary_points_with"] == pytest.approx(5.0) and table["primary_points_without"] == pytest.approx(-5.0)
+
+
+def test_the_assumed_strengths_are_the_scenarios_and_halve_into_a_valid_config():
+    """Every strength the history marks as assumed is a number (or a dated schedule) of an enabled
+    reform of the scenario; the overrides halving it compose, pass validation and give exactly
+    half of the scenario's values, and leave the sourced dates and coverage alone."""
+    scenario = compose([history.SCENARIO]).policies
+    assert set(history.ASSUMED_STRENGTHS) <= set(scenario.enabled())
+    for reform, keys in history.ASSUMED_STRENGTHS.items():
+        halved = getattr(compose([history.SCENARIO, *history.scaled_assumptions(reform, 0.5)]).policies, reform)
+        original = getattr(scenario, reform)
+        for key in keys:
+            if key.startswith("schedule."):
+                lever = key.removeprefix("schedule.")
+                got, was = halved.schedule[lever], original.schedule[lever]
+                assert got["dates"] == was["dates"] and got["values"] == pytest.approx([v / 2 for v in was["values"]])
+            else:
+                assert getattr(original, key) > 0 and getattr(halved, key) == pytest.approx(getattr(original, key) / 2)
+        assert halved.coverage == original.coverage and halved.start_date == original.start_date
 
 
 def test_a_dated_run_reports_each_year():
