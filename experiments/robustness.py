@@ -69,6 +69,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--posterior", type=Path, help=f"the posterior's sets (default {POSTERIOR_FILE.relative_to(ROOT)})")
     ap.add_argument("--design-seed", type=in_range(int, 0), default=0, help="seed of the Latin hypercube's generator")
     ap.add_argument(
+        "--fixed-rates",
+        action="store_true",
+        help="keep the calibrated base log-odds of disputes and daily chance of violence at every design point "
+        "(by default both are re-solved per point so that the baseline keeps the calibrated rates)",
+    )
+    ap.add_argument(
         "--reuse-runs",
         action="store_true",
         help="analyse the complete runs already in --out/runs (made by earlier code: after a change to the "
@@ -256,7 +262,18 @@ def markdown(args, design, failure_rows, boxes_table, rankings, verdicts, top, p
         "policy acts, and no data set fixes them. Their plausible ranges (`DEEP_UNCERTAINTY`, the one place "
         "they are declared) span a Latin hypercube (scipy.stats.qmc, generator seeded with "
         f"`--design-seed` {args.design_seed}) of {len(design)} points; every arm ran at every point with the "
-        f"same {args.seeds} seed(s) (paired). The calibrated parameters stay at their configured values.",
+        f"same {args.seeds} seed(s) (paired). "
+        + (
+            "The calibrated parameters stay at their configured values (`--fixed-rates`): a point that weights "
+            "dissatisfaction more then also has more disputes at baseline."
+            if args.fixed_rates
+            else "The calibration fixes the dispute and violence rates, not how they split over their causes, so "
+            "at each point the two rate parameters (`params.disputes.base_log_odds`, "
+            "`params.violence.daily_action_probability`) are re-solved to keep the calibrated baseline's rates, "
+            "from one baseline run at the calibrated point (`rate_preserving`: static, so only approximately; the "
+            "baseline's spread below shows how close); the other calibrated parameters stay at their configured "
+            "values. `--fixed-rates` keeps the two as configured."
+        ),
         "",
         "| parameter | range | why it is uncertain | source of the range |",
         "|---|---|---|---|",
@@ -440,6 +457,8 @@ def main(argv=None) -> int:
         figures["posterior"] = "robustness_posterior.png"
 
     design = rb.latin_hypercube(args.points, seed=args.design_seed)
+    if not args.fixed_rates:  # the calibration fixes the rates, not how they split over their causes
+        design = rb.rate_preserving(design, rb.rate_pilot(args.overrides, seed=FIRST_SEED))
     files.append(write_csv(out / "design.csv", design.rename_axis("point").reset_index()))
     runs = rb.run_crossed(design, args.arms, seeds, args.overrides, launcher, out / "runs" / "deep", args.reuse_runs)
     codes = sorted(set(runs["code"].dropna()))

@@ -135,6 +135,75 @@ def test_every_deep_uncertainty_range_is_inside_its_allowed_range_and_explained(
         compose([f"{p.key}={getattr(p, end)}" for p in rb.DEEP_UNCERTAINTY])
 
 
+def synthetic_pilot(n: int = 5000, seed: int = 0) -> rb.RatePilot:
+    rng = np.random.default_rng(seed)
+    s, t = rng.random(n), rng.random(n)
+    values = {rb.DISPUTE_RATE: -9.0, rb.VIOLENCE_RATE: 0.002, "params.disputes.dissatisfaction_weight": 3.5,
+              "params.disputes.distrust_weight": 2.0, "params.violence.threshold": 0.3,
+              "params.violence.punishment_probability": 0.15, "params.violence.doctor_trust_weight": 0.5}  # fmt: skip
+    disputes = pd.DataFrame({"log_odds": -9.0 + 3.5 * s + 2.0 * t, "dissatisfaction": s, "distrust": t})
+    violence = pd.DataFrame(
+        {"hardship": rng.random(n), "trust": rng.random(n), "system": rng.random(n), "risk_aversion": rng.random(n)}
+    )
+    return rb.RatePilot(disputes, violence, values)
+
+
+def test_rate_preserving_keeps_the_expected_rates_of_the_pilot():
+    """At the calibrated values nothing moves; elsewhere the base log-odds gives the pilot's episodes
+    the same expected number of disputes (to 1e-6) and the daily chance of acting times the
+    resident-days over the threshold stays the same; a heavier weight lowers the base, a lower
+    threshold lowers the chance."""
+    pilot = synthetic_pilot()
+    keys = ["params.disputes.dissatisfaction_weight", "params.disputes.distrust_weight", "params.violence.threshold",
+            "params.violence.punishment_probability", "params.violence.doctor_trust_weight"]  # fmt: skip
+    design = pd.DataFrame(
+        [[3.5, 2.0, 0.3, 0.15, 0.5], [5.0, 1.0, 0.2, 0.05, 0.3], [2.0, 3.0, 0.4, 0.3, 0.7]], columns=keys
+    )
+    out = rb.rate_preserving(design, pilot)
+    pd.testing.assert_frame_equal(out[keys], design)  # the design's own values are left alone
+    assert out[rb.DISPUTE_RATE].iloc[0] == pytest.approx(-9.0, abs=1e-8)
+    assert out[rb.VIOLENCE_RATE].iloc[0] == pytest.approx(0.002)
+    d, v = pilot.disputes, pilot.violence
+    target = (1 / (1 + np.exp(-d["log_odds"]))).sum()
+    pool0 = rb.over_threshold(v, 0.3, 0.15, 0.5)
+    for i, row in out.iterrows():
+        x = row[rb.DISPUTE_RATE] + row[keys[0]] * d["dissatisfaction"] + row[keys[1]] * d["distrust"]
+        assert (1 / (1 + np.exp(-x))).sum() == pytest.approx(target, rel=1e-6), i
+        pool = rb.over_threshold(v, row[keys[2]], row[keys[3]], row[keys[4]])
+        assert row[rb.VIOLENCE_RATE] * pool == pytest.approx(0.002 * pool0), i
+    assert out[rb.DISPUTE_RATE].iloc[1] < -9.0 < out[rb.DISPUTE_RATE].iloc[2]  # 1.5*0.5-1*0.5 > 0; < 0
+    assert out[rb.VIOLENCE_RATE].iloc[1] < 0.002 < out[rb.VIOLENCE_RATE].iloc[2]
+
+
+PV = "params.violence."
+
+
+def test_the_rate_pilot_records_what_the_rules_see():
+    """The pilot's episodes at risk and aggrieved residents, put through the rules, expect as many
+    disputes and violent acts as the same run makes (baseline, small scale, 180 days, seeds 0-1;
+    within 4 Poisson standard deviations of the expected counts): the recording sits where the
+    rules read the state."""
+    from sim.runs.api import compose, run
+
+    expected = {"disputes": 0.0, "acts": 0.0}
+    got = {"disputes": 0.0, "acts": 0.0}
+    for seed in (0, 1):
+        overrides = ["scale=small", "days=180"]
+        pilot = rb.rate_pilot(overrides, seed=seed)
+        expected["disputes"] += float((1 / (1 + np.exp(-pilot.disputes["log_odds"]))).sum())
+        v = {k: pilot.values[f"{PV}{k}"] for k in ("threshold", "doctor_trust_weight")}
+        pool = rb.over_threshold(
+            pilot.violence, punishment_probability=pilot.values[f"{PV}punishment_probability"], **v
+        )
+        expected["acts"] += pool * rb.VIOLENCE_PILOT_EVERY * pilot.values[rb.VIOLENCE_RATE]
+        series = run(compose([*overrides, "policies=[]", f"seed={seed}"])).timeseries
+        got["disputes"] += series["disputes"].sum()
+        got["acts"] += series["disturbances"].sum() + series["assaults"].sum()
+    for what in expected:
+        assert expected[what] > 20, what  # enough events for the check to mean something
+        assert abs(got[what] - expected[what]) < 4 * np.sqrt(expected[what]), (what, got, expected)
+
+
 def test_crossed_design_gives_every_arm_the_same_points():
     points = rb.latin_hypercube(3, seed=0)
     design, index = rb.crossed_design(points, {"baseline": [], "mediation": ["mediation"], "x": ["a", "b"]})

@@ -138,6 +138,164 @@ def latin_hypercube(n_points: int, params: Sequence[DeepUncertain] = DEEP_UNCERT
 
 
 # ----------------------------------------------------------------------------------------------
+# The calibrated rates, kept at every design point
+# ----------------------------------------------------------------------------------------------
+#: The rate parameters the calibration fits and :func:`rate_preserving` re-solves at each design
+#: point, and the design's parameters each answers for.
+DISPUTE_RATE, VIOLENCE_RATE = "params.disputes.base_log_odds", "params.violence.daily_action_probability"
+RECENTRED = (DISPUTE_RATE, VIOLENCE_RATE)
+_DISPUTE_WEIGHTS = {
+    "params.disputes.dissatisfaction_weight": "dissatisfaction",
+    "params.disputes.distrust_weight": "distrust",
+}
+_VIOLENCE_KEYS = ("params.violence.threshold", "params.violence.punishment_probability",
+                  "params.violence.doctor_trust_weight")  # fmt: skip
+
+
+#: The pilot records the aggrieved residents of every this many days (a day holds ~12,000 of them
+#: at the small scale): enough for the ratio :func:`rate_preserving` takes, at a seventh of the memory.
+VIOLENCE_PILOT_EVERY = 7
+
+
+@dataclass
+class RatePilot:
+    """The ingredients of the two calibrated rates, as one baseline run at the calibrated point
+    (:func:`rate_pilot`) shows them: each episode that could open a dispute (its log-odds and its
+    dissatisfaction and distrust) and each aggrieved resident-day before Epstein's rule (hardship,
+    trust in doctors, the system's legitimacy as they see it, risk aversion; every
+    :data:`VIOLENCE_PILOT_EVERY` days); with the config's
+    values of every parameter :func:`rate_preserving` reads or sets."""
+
+    disputes: pd.DataFrame  # log_odds, dissatisfaction, distrust: one row per episode at risk
+    violence: pd.DataFrame  # hardship, trust, system, risk_aversion: one row per aggrieved resident-day
+    values: dict[str, float]
+
+
+class _RateIngredients:
+    """Observer (``TrustModel.observers``) recording a :class:`RatePilot`'s tables."""
+
+    def __init__(self, config, before_disputes: str, before_violence: str):
+        self.p, self.before = config.params, {before_disputes: "disputes", before_violence: "violence"}
+        self.disputes: list[np.ndarray] = []
+        self.violence: list[np.ndarray] = []
+        self.punished: set[float] = set()
+
+    def start_day(self, world) -> None:
+        pass
+
+    def end_day(self, world) -> None:
+        pass
+
+    def after(self, name: str, world) -> None:
+        from sim.engine.state import NO_DISPUTE
+        from sim.mechanisms.disputes import dispute_log_odds
+        from sim.mechanisms.violence import aggrieved, grievance_parts
+
+        if self.before.get(name) == "disputes" and world.episodes is not None and world.episodes.n:
+            ep = world.episodes
+            at_risk = world.patients.open_dispute[ep.patient] == NO_DISPUTE  # as Disputes.step files
+            x = dispute_log_odds(ep.harm, ep.satisfaction, ep.trust_before, ep.burden, self.p.disputes)
+            self.disputes.append(np.stack([x, 1 - ep.satisfaction, 1 - ep.trust_before])[:, at_risk].astype(float))
+        elif self.before.get(name) == "violence" and world.day % VIOLENCE_PILOT_EVERY == 0:
+            who = aggrieved(world)
+            parts = grievance_parts(world, who, self.p.violence)
+            self.violence.append(np.stack([*parts, world.patients.risk_aversion[who]]).astype(np.float32))
+            self.punished.add(float(world.levers.punished_probability))
+
+
+def rate_pilot(overrides: Sequence[str] = (), seed: int = 0) -> RatePilot:
+    """Run the baseline (no policy) at the calibrated point with ``overrides`` (the design's scale
+    and days) and ``seed``, recording the rates' ingredients on every observed day."""
+    from sim.config.compose import compose
+    from sim.engine.model import TrustModel
+
+    config = compose([*overrides, "policies=[]", f"seed={seed}"])
+    model = TrustModel(config)
+    order = list(model.mechanisms)
+    watch = _RateIngredients(config, *(order[order.index(m) - 1] for m in ("disputes", "violence")))
+    model.burn_in()
+    model.observers.append(watch)
+    model.run()
+    if len(watch.punished) != 1:  # the baseline's levers never move; rate_preserving relies on it
+        raise RuntimeError(f"the pilot's chance of punishment moved: {sorted(watch.punished)}")
+    d, v = config.params.disputes, config.params.violence
+    values = {
+        DISPUTE_RATE: d.base_log_odds,
+        VIOLENCE_RATE: v.daily_action_probability,
+        **{key: getattr(d, key.rsplit(".", 1)[1]) for key in _DISPUTE_WEIGHTS},
+        **{key: getattr(v, key.rsplit(".", 1)[1]) for key in _VIOLENCE_KEYS},
+    }
+    if not np.isclose(values["params.violence.punishment_probability"], watch.punished.pop(), rtol=0, atol=1e-12):
+        raise RuntimeError("the pilot's chance of punishment is not params.violence.punishment_probability")
+    columns = {"disputes": ["log_odds", "dissatisfaction", "distrust"],
+               "violence": ["hardship", "trust", "system", "risk_aversion"]}  # fmt: skip
+    tables = {
+        name: pd.DataFrame(np.concatenate(rows, axis=1).T if rows else np.empty((0, len(columns[name]))),
+                           columns=columns[name])
+        for name, rows in (("disputes", watch.disputes), ("violence", watch.violence))
+    }  # fmt: skip
+    return RatePilot(tables["disputes"], tables["violence"], values)
+
+
+def over_threshold(
+    violence: pd.DataFrame, threshold: float, punishment_probability: float, doctor_trust_weight: float
+) -> int:
+    """Aggrieved resident-days whose grievance less net risk exceeds the threshold (Epstein's rule,
+    ``sim.mechanisms.violence``) under these values."""
+    from sim.mechanisms.violence import grievance
+
+    legit = doctor_trust_weight * violence["trust"] + (1 - doctor_trust_weight) * violence["system"]
+    g = grievance(violence["hardship"].to_numpy(), legit.to_numpy())
+    return int(((g - violence["risk_aversion"].to_numpy() * punishment_probability) > threshold).sum())
+
+
+def rate_preserving(design: pd.DataFrame, pilot: RatePilot) -> pd.DataFrame:
+    """The design with, at each point, the dispute and violence rates of the calibrated baseline
+    kept: the calibration fixes the rates, not how they split over their causes (:data:`DEEP_UNCERTAINTY`),
+    so a point that weights dissatisfaction more gets a lower base log-odds, and one with a lower
+    violence threshold a smaller daily chance of acting.
+
+    - ``params.disputes.base_log_odds``: shifted by the delta solving
+      ``sum sigmoid(x_i + dw_s s_i + dw_t t_i + delta) = sum sigmoid(x_i)`` over the pilot's episodes
+      at risk (``x_i``: their log-odds, ``s_i``, ``t_i``: dissatisfaction and distrust, ``dw``: the
+      point's weights less the calibrated ones);
+    - ``params.violence.daily_action_probability``: scaled by the pilot's aggrieved resident-days
+      over the threshold at the calibrated values over those at the point's threshold, chance of
+      punishment and weight of trust (:func:`over_threshold`). Acts are this chance times those
+      resident-days as long as acting rarely empties the pool: the calibrated chance is ~0.1 % a
+      day, while hardship fades over weeks; capped at 1.
+
+    Both hold the pilot's state fixed (static): trust, satisfaction and the pool of grievances
+    answer to the new values in the runs, and the parameters not listed here (e.g. the expectation
+    bought by paying) move the rates unchecked; the baseline's spread over the design
+    (robustness.md) shows how close it comes. Columns of the design not among the parameters
+    above are left as they are."""
+    from scipy.optimize import brentq
+
+    out = design.copy()
+    base = pilot.values
+    x = pilot.disputes["log_odds"].to_numpy()
+    parts = {name: pilot.disputes[name].to_numpy() for name in _DISPUTE_WEIGHTS.values()}
+    target = float(np.sum(1 / (1 + np.exp(-x))))
+    v_keys = [k.rsplit(".", 1)[1] for k in _VIOLENCE_KEYS]
+    pool0 = over_threshold(pilot.violence, **{k: base[key] for k, key in zip(v_keys, _VIOLENCE_KEYS, strict=True)})
+    shifts, chances = [], []
+    for _, row in design.iterrows():
+        moved = sum((row.get(key, base[key]) - base[key]) * parts[name] for key, name in _DISPUTE_WEIGHTS.items())
+        if x.size:
+            excess = lambda delta, moved=moved: float(np.sum(1 / (1 + np.exp(-(x + moved + delta))))) - target  # noqa: E731
+            shifts.append(brentq(excess, -60.0, 60.0, xtol=1e-10))
+        else:
+            shifts.append(0.0)
+        point = {k: row.get(key, base[key]) for k, key in zip(v_keys, _VIOLENCE_KEYS, strict=True)}
+        pool = over_threshold(pilot.violence, **point)
+        chances.append(min(1.0, base[VIOLENCE_RATE] * pool0 / pool) if pool else 1.0)
+    out[DISPUTE_RATE] = base[DISPUTE_RATE] + np.array(shifts)
+    out[VIOLENCE_RATE] = chances
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
 # The calibration's posterior
 # ----------------------------------------------------------------------------------------------
 class PosteriorMissing(FileNotFoundError):

@@ -31,7 +31,16 @@ from sim.engine.world import World
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.mediation import Mediation
 
-__all__ = ["FAIRNESS", "LITIGATION", "MEDIATION", "NEGOTIATION", "NONE", "Disputes", "dispute_probability"]
+__all__ = [
+    "FAIRNESS",
+    "LITIGATION",
+    "MEDIATION",
+    "NEGOTIATION",
+    "NONE",
+    "Disputes",
+    "dispute_log_odds",
+    "dispute_probability",
+]
 
 #: How fair each channel looks to a disputing patient (the hospital negotiates its own case).
 FAIRNESS = {NEGOTIATION: 0.6, LITIGATION: 0.9, NONE: 0.0}
@@ -41,16 +50,20 @@ CHANNEL, NEGOTIATION_DAYS, COURT_DAYS, TO_MEDIATION, TO_COURT, GIVE_UP_DAYS = ra
 TRANSPARENT, AGREEMENT, RULING, PAYOUT = range(6, 10)
 
 
-def dispute_probability(harm, satisfaction, trust, burden, p: DisputeParams):
-    """P(dispute) = sigmoid(b0 + b_h harm + b_s (1 - S) + b_t (1 - trust) + b_c burden)."""
-    x = (
+def dispute_log_odds(harm, satisfaction, trust, burden, p: DisputeParams):
+    """b0 + b_h harm + b_s (1 - S) + b_t (1 - trust) + b_c burden."""
+    return (
         p.base_log_odds
         + p.harm_weight * harm
         + p.dissatisfaction_weight * (1 - satisfaction)
         + p.distrust_weight * (1 - trust)
         + p.burden_weight * burden
     )
-    return 1.0 / (1.0 + np.exp(-x))
+
+
+def dispute_probability(harm, satisfaction, trust, burden, p: DisputeParams):
+    """P(dispute) = sigmoid(:func:`dispute_log_odds`)."""
+    return 1.0 / (1.0 + np.exp(-dispute_log_odds(harm, satisfaction, trust, burden, p)))
 
 
 def payout_scale(harm, factor):

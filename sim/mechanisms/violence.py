@@ -49,8 +49,9 @@ def net_risk(risk_aversion, punishment_probability: float):
     return risk_aversion * punishment_probability
 
 
-def grievances(world: World, who: np.ndarray, p: ViolenceParams) -> np.ndarray:
-    """Grievance G of the given residents today."""
+def grievance_parts(world: World, who: np.ndarray, p: ViolenceParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hardship, trust in doctors and the dispute system's legitimacy as each of the given
+    residents sees it today: what their grievance is made of."""
     pa = world.patients
     open_ = pa.open_dispute[who] != NO_DISPUTE
     years = np.where(open_, (world.day - pa.dispute_opened[who]) / 365.0, 0.0)
@@ -58,7 +59,19 @@ def grievances(world: World, who: np.ndarray, p: ViolenceParams) -> np.ndarray:
     # a resident who has been through a dispute judges the system by their own experience
     own = pa.system_view[who]
     system = np.where(own >= 0, own, world.disputes.legitimacy)
-    return grievance(h, legitimacy(pa.trust[who], system, p))
+    return h, pa.trust[who], system
+
+
+def grievances(world: World, who: np.ndarray, p: ViolenceParams) -> np.ndarray:
+    """Grievance G of the given residents today."""
+    h, trust, system = grievance_parts(world, who, p)
+    return grievance(h, legitimacy(trust, system, p))
+
+
+def aggrieved(world: World) -> np.ndarray:
+    """The residents Epstein's rule looks at today: harmed recently or in an open dispute."""
+    pa = world.patients
+    return np.flatnonzero((pa.harm > 0.005) | (pa.open_dispute != NO_DISPUTE))
 
 
 class Violence(Mechanism):
@@ -76,7 +89,7 @@ class Violence(Mechanism):
 
     def step(self, world: World) -> None:
         pa, p = world.patients, self.p
-        who = np.flatnonzero((pa.harm > 0.005) | (pa.open_dispute != NO_DISPUTE))
+        who = aggrieved(world)
         if who.size == 0:
             return
         g = grievances(world, who, p)
