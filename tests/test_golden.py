@@ -40,13 +40,18 @@ CASES = {
     ],
 }
 SMALL = {"baseline_small": ["scale=small", "days=180"]}
+#: the history to 2016 at the tiny scale: dated schedules, coverage and the accounting's attribution
+HISTORY = {"history_2006_2016": ["scale=tiny", "scenario=china_2006_2019", "end_date=2016-12-31"]}
 VOLATILE = ("wall_seconds", *PROVENANCE_KEYS)
 
 
 def record(overrides: list[str]) -> dict:
     result = run(compose(overrides))
     summary = {k: v for k, v in result.summary.items() if k not in VOLATILE}
-    series = {c: float(result.timeseries[c].astype(float).sum()) for c in result.timeseries.columns}
+    ts = result.timeseries
+    series = {c: float(ts[c].astype(float).sum()) for c in ts.columns if c != "date"}
+    if "date" in ts:  # a dated run: its first and last dates
+        series["date"] = f"{ts['date'].iloc[0]:%Y-%m-%d}/{ts['date'].iloc[-1]:%Y-%m-%d}"
     return {"overrides": overrides, "summary": summary, "timeseries_sums": series}
 
 
@@ -58,8 +63,8 @@ def _same(a, b) -> bool:
 
 @pytest.mark.parametrize(
     "name,overrides",
-    [(n, ["scale=tiny", *o]) for n, o in CASES.items()] + list(SMALL.items()),
-    ids=[*CASES, *SMALL],
+    [(n, ["scale=tiny", *o]) for n, o in CASES.items()] + list(SMALL.items()) + list(HISTORY.items()),
+    ids=[*CASES, *SMALL, *HISTORY],
 )
 def test_golden_run_is_unchanged(name, overrides):
     path = GOLDEN / f"{name}.json"

@@ -27,7 +27,7 @@ from sim.engine.world import World
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.care import base_cost, out_of_pocket_share
 from sim.policies.costs import DAYS_PER_YEAR, KINDS, price_key, yuan
-from sim.policies.levers import Levers, blend, combine
+from sim.policies.levers import Levers, combine
 
 #: Prefix of a ledger entry of one policy's item: ``spending|<policy>|<item>|<kind>``.
 SPENDING = "spending"
@@ -177,10 +177,8 @@ class Accounting(Mechanism):
         if key not in self._combined:
             if self.policies.dynamic:  # keep only today's combinations
                 self._combined = {k: v for k, v in self._combined.items() if k[1] == day}
-            date = self.policies.date(day)
             chosen = [p for p in self.policies.policies if p.name in names]
-            proposals = ((p.name, blend(self.base, p.on(date).levers(self.base), p.coverage_on(date))) for p in chosen)
-            self._combined[key] = combine(self.base, proposals)
+            self._combined[key] = combine(self.base, ((p.name, self.policies.proposal(p, day)) for p in chosen))
         return self._combined[key]
 
     def attributed(self, world: World, policy: str, levers: tuple[str, ...], quantity) -> float:

@@ -92,6 +92,7 @@ class PolicySet:
         self.start_days = {p.name: self._start_day(p) for p in self.policies}
         #: some intensity or coverage follows a schedule: the levers change from day to day
         self.dynamic = any(p.params.schedule or p.params.coverage.is_set for p in self.policies)
+        self._proposals: tuple[int | None, dict[str, dict]] = (None, {})
 
     def _start_day(self, policy: Policy) -> int:
         if policy.params.start_date and self.start_date is not None:
@@ -108,12 +109,18 @@ class PolicySet:
         """The levers in force on ``day``: pre-reform values moved by every policy started by then,
         each at its scheduled intensities and coverage of that day (combined in the registry's
         order, whatever order the policies were listed in)."""
-        date = self.date(day)
-        proposals = []
-        for policy in self.in_force(day):
-            today = policy.on(date)
-            proposals.append((policy.name, blend(self.base, today.levers(self.base), policy.coverage_on(date))))
-        return combine(self.base, proposals)
+        return combine(self.base, ((p.name, self.proposal(p, day)) for p in self.in_force(day)))
+
+    def proposal(self, policy: Policy, day: int) -> dict:
+        """What ``policy`` proposes on ``day``: its levers at that day's intensities, blended by its
+        coverage (kept for the day: the accounting's attribution asks again several times)."""
+        if self._proposals[0] != day:
+            self._proposals = (day, {})
+        cached = self._proposals[1]
+        if policy.name not in cached:
+            date = self.date(day)
+            cached[policy.name] = blend(self.base, policy.on(date).levers(self.base), policy.coverage_on(date))
+        return cached[policy.name]
 
     def change_days(self) -> set[int]:
         """The days on which a policy starts (with ``dynamic``: the levers change every day)."""

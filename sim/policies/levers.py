@@ -146,6 +146,7 @@ class Levers:
 LEVER_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Levers))
 #: each lever's combination rule, read once: ``combine`` runs several times a day in a history
 _RULES: tuple[tuple[str, Combine], ...] = tuple((f.name, f.metadata["combine"]) for f in dataclasses.fields(Levers))
+_RULE: dict[str, Combine] = dict(_RULES)
 _QUALIFIER: dict[str, bool] = {f.name: bool(f.metadata["qualifier"]) for f in dataclasses.fields(Levers)}
 _LEVER_SET = frozenset(LEVER_NAMES)
 
@@ -179,29 +180,30 @@ def blend(base: Levers, proposal: dict[str, Any], coverage: float) -> dict[str, 
 
 def combine(base: Levers, proposals: Iterable[tuple[str, dict[str, Any]]]) -> Levers:
     """The levers in force: ``base`` moved by each ``(policy name, {lever: value})`` proposal,
-    each lever by its own :class:`Combine` rule. ``base`` is left unchanged."""
-    proposals = list(proposals)
+    each lever by its own :class:`Combine` rule. ``base`` is left unchanged (its arrays are copied)."""
+    offers: dict[str, list[tuple[str, Any]]] = {}
     for who, offer in proposals:
-        unknown = set(offer) - _LEVER_SET
+        unknown = offer.keys() - _LEVER_SET
         if unknown:
             raise ValueError(f"policy {who!r} proposes unknown lever(s) {sorted(unknown)}")
-    values = {}
-    for name, rule in _RULES:
-        value = getattr(base, name)
-        value = value.copy() if isinstance(value, np.ndarray) else value
-        offers = [(who, offer[name]) for who, offer in proposals if name in offer]
-        if offers and rule is AT_LEAST:
-            value = reduce(_at_least, (v for _, v in offers), value)
-        elif offers and rule is AT_MOST:
-            value = reduce(_at_most, (v for _, v in offers), value)
-        elif offers and rule is SUM:
-            value = reduce(lambda a, b: a + b, (v for _, v in offers), value)
-        elif offers and rule is REPLACE:
-            if len(offers) > 1:
+        for name, value in offer.items():
+            offers.setdefault(name, []).append((who, value))
+    # a history recombines the levers several times a day: only the offered ones are folded
+    values = {name: value.copy() if isinstance(value, np.ndarray) else value for name, value in vars(base).items()}
+    for name, offered in offers.items():
+        rule, value = _RULE[name], values[name]
+        if rule is AT_LEAST:
+            value = reduce(_at_least, (v for _, v in offered), value)
+        elif rule is AT_MOST:
+            value = reduce(_at_most, (v for _, v in offered), value)
+        elif rule is SUM:
+            value = reduce(lambda a, b: a + b, (v for _, v in offered), value)
+        else:  # REPLACE
+            if len(offered) > 1:
                 raise ConfigError(
-                    f"policies {[who for who, _ in offers]} all set lever {name!r}, which does not combine "
+                    f"policies {[who for who, _ in offered]} all set lever {name!r}, which does not combine "
                     "(rule 'replace'): switch on only one of them"
                 )
-            value = offers[0][1]
+            value = offered[0][1]
         values[name] = value
     return Levers(**values)
