@@ -173,6 +173,9 @@ def test_rate_preserving_keeps_the_expected_rates_of_the_pilot():
         assert row[rb.VIOLENCE_RATE] * pool == pytest.approx(0.002 * pool0), i
     assert out[rb.DISPUTE_RATE].iloc[1] < -9.0 < out[rb.DISPUTE_RATE].iloc[2]  # 1.5*0.5-1*0.5 > 0; < 0
     assert out[rb.VIOLENCE_RATE].iloc[1] < 0.002 < out[rb.VIOLENCE_RATE].iloc[2]
+    # nobody over the threshold at a point (or at the calibrated one): nothing to scale by
+    calm = rb.RatePilot(pilot.disputes, pilot.violence.assign(hardship=0.0), pilot.values)
+    assert (rb.rate_preserving(design, calm)[rb.VIOLENCE_RATE] == 0.002).all()
 
 
 PV = "params.violence."

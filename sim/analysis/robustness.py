@@ -263,7 +263,8 @@ def rate_preserving(design: pd.DataFrame, pilot: RatePilot) -> pd.DataFrame:
       over the threshold at the calibrated values over those at the point's threshold, chance of
       punishment and weight of trust (:func:`over_threshold`). Acts are this chance times those
       resident-days as long as acting rarely empties the pool: the calibrated chance is ~0.1 % a
-      day, while hardship fades over weeks; capped at 1.
+      day, while hardship fades over weeks; capped at 1, and left as calibrated where the pilot has
+      nobody over the threshold (at the calibrated point or at this one).
 
     Both hold the pilot's state fixed (static): trust, satisfaction and the pool of grievances
     answer to the new values in the runs, and the parameters not listed here (e.g. the expectation
@@ -289,7 +290,9 @@ def rate_preserving(design: pd.DataFrame, pilot: RatePilot) -> pd.DataFrame:
             shifts.append(0.0)
         point = {k: row.get(key, base[key]) for k, key in zip(v_keys, _VIOLENCE_KEYS, strict=True)}
         pool = over_threshold(pilot.violence, **point)
-        chances.append(min(1.0, base[VIOLENCE_RATE] * pool0 / pool) if pool else 1.0)
+        # without anyone over the threshold in the pilot (at the calibrated point or this one) there
+        # is nothing to scale by: the calibrated chance stays
+        chances.append(min(1.0, base[VIOLENCE_RATE] * pool0 / pool) if pool and pool0 else base[VIOLENCE_RATE])
     out[DISPUTE_RATE] = base[DISPUTE_RATE] + np.array(shifts)
     out[VIOLENCE_RATE] = chances
     return out
