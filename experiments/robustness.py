@@ -426,7 +426,9 @@ def markdown(args, design, failure_rows, boxes_table, rankings, verdicts, top, p
         "```",
         "",
         "Every part is a resumable design sweep in `outputs/robustness/runs/` (re-running the same command "
-        "skips complete runs). The historical package is the set of policies the 2006-2019 history switches "
+        "skips complete runs). The SLURM route is tested on a real slurmctld and slurmd "
+        "(`tests/test_cluster.py`: a small design through SLURM array tasks gives the effects of the same design "
+        "run in-process). The historical package is the set of policies the 2006-2019 history switches "
         "on (`configs/scenario/china_2006_2019.yaml`), each at its default intensity from day 0, not the "
         "history's own dates and strengths.",
         "",

@@ -296,6 +296,34 @@ def test_a_job_past_its_time_limit_is_recorded_as_such(slurm, tmp_path):
     assert sacct([job])[job] == "TIMEOUT"
 
 
+def test_robustness_design_runs_as_slurm_jobs_with_the_local_results(slurm, tmp_path):
+    """experiments/robustness.py through hydra/launcher=slurm, the route of its publication setting
+    (here 3 design points x 2 arms at the tiny scale): every run is a SLURM array task that
+    completes, and the effects at each point are those of the same design run in-process."""
+    args = ["--cheap", "--scale", "tiny", "--days", "20", "--points", "3", "--policies", "legal_deterrence"]
+    outs = {}
+    for name, launcher in (("slurm", SLURM), ("local", ["hydra/launcher=basic"])):
+        outs[name] = tmp_path / name
+        cmd = [
+            sys.executable,
+            "experiments/robustness.py",
+            *args,
+            "--out",
+            str(outs[name]),
+            "burn_in_days=10",
+            *launcher,
+        ]
+        done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+    jobs = submitted_jobs(outs["slurm"] / "runs" / "deep")
+    assert len(jobs) == 6 and sacct(jobs) == dict.fromkeys(jobs, "COMPLETED")
+    assert not (outs["local"] / "runs" / "deep" / ".submitit").exists()
+    pd.testing.assert_frame_equal(
+        pd.read_csv(outs["slurm"] / "point_effects.csv"), pd.read_csv(outs["local"] / "point_effects.csv")
+    )
+    pd.testing.assert_frame_equal(pd.read_csv(outs["slurm"] / "design.csv"), pd.read_csv(outs["local"] / "design.csv"))
+
+
 # --------------------------------------------------------------------------------------
 # Ray
 # --------------------------------------------------------------------------------------
