@@ -436,6 +436,19 @@ def markdown(args, design, failure_rows, boxes_table, rankings, verdicts, top, p
     return "\n".join(lines)
 
 
+def command_without_out(argv: list[str]) -> list[str]:
+    """The command's arguments without ``--out DIR`` / ``--out=DIR`` (a machine's own path)."""
+    kept, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--out":
+            skip = True
+        elif not a.startswith("--out="):
+            kept.append(a)
+    return kept
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     out = args.out
@@ -522,7 +535,7 @@ def main(argv=None) -> int:
     figures["ranking"] = "robustness_ranking.png"
 
     wall = (time.perf_counter() - started) / 60
-    command = " ".join(a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("--out"))
+    command = " ".join(command_without_out(argv if argv is not None else sys.argv[1:]))
     n_runs = len(runs) + (args.posterior_draws * args.seeds * (len(args.arms) - 1) if args.posterior_draws else 0)
     text_settings = f"{len(design)} points x {args.seeds} seed(s) x {len(args.arms)} arms, {where}; {n_runs} runs, "
     text_settings += f"{wall:.0f} min on this machine{' for the analysis' if args.reuse_runs else ''}; "

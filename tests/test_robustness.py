@@ -320,6 +320,12 @@ def test_robustness_script_cheap_setting_end_to_end(tmp_path, capsys):
     assert sorted(effects["point"]) == [0, 1, 2] and set(effects["arm"]) == {"legal_deterrence"}
     text = (out / "robustness.md").read_text()
     assert "Cheap setting" in text and "Not run here" in text and "Where each policy fails" in text
+    assert str(out) not in text  # the command it prints is any machine's, without --out
+    assert robustness.command_without_out(["--cheap", "--out", "x", "--out=y", "--seeds", "2"]) == [
+        "--cheap",
+        "--seeds",
+        "2",
+    ]
     # the same runs analysed again without running them (--reuse-runs): the same effects
     assert robustness.main([*args, "--reuse-runs"]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(out / "point_effects.csv"), effects)
