@@ -180,7 +180,9 @@ def sweep_metrics(sweep_dir: Path) -> dict:
 
     results, _, _ = collect(sweep_dir, write=False)
     assert (results["status"] == "completed").all(), results.loc[results["status"] != "completed", "error"]
-    metrics = results.drop(columns=["run_id", "wall_seconds", "status", "error", "replicates"], errors="ignore")
+    # the shared burn-in's cache directory and the config hash that includes it are settings, not results
+    volatile = ["run_id", "wall_seconds", "status", "error", "replicates", "context", "burn_in_cache"]
+    metrics = results.drop(columns=volatile, errors="ignore")
     return {f"{r['arm']}|{r['seed']}": json.dumps(r, sort_keys=True, default=str) for r in metrics.to_dict("records")}
 
 
