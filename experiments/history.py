@@ -25,6 +25,7 @@ import pandas as pd
 
 from sim.analysis import history
 from sim.analysis.calibration import POSTERIOR_FILE
+from sim.policies import POLICIES
 from sim.runs.sweep import add_launcher_arguments, check_run_overrides, in_range, launcher_overrides
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,8 +129,9 @@ def markdown(
         lines += [
             "## How much hangs on the strengths no source gives",
             "",
-            "Each reform's assumed strengths (`sim.analysis.history.ASSUMED_STRENGTHS`; every other input, its",
-            "dates and coverage included, as it was) halved, paired with the full history by draw and seed.",
+            "Each reform's assumed strengths (its policy's `assumed`: the intensities no source gives; every other",
+            "input, its dates and coverage included, as it was) halved, paired with the full history by draw and",
+            "seed (a dated schedule of an assumed strength: every value halved).",
             "*Accounted*: the change 2013-2017 as assumed minus the change with them halved. This measures how",
             "far the validation's verdicts depend on each assumption; it changes no input of the scenario.",
             "",
@@ -139,7 +141,7 @@ def markdown(
             "|---|---|---|---|---|---|---|",
         ]
         for _, r in halved.iterrows():
-            keys = ", ".join(f"`{k}`" for k in history.ASSUMED_STRENGTHS[r.removed])
+            keys = ", ".join(f"`{k}`" for k in POLICIES[r.removed].assumed)
             lines.append(
                 f"| {r.removed} | {keys} | {r.disputes_change_with:+.1%} / {r.disputes_change_without:+.1%} "
                 f"| {r.disputes_accounted:+.1%} [{r.disputes_low:+.1%}, {r.disputes_high:+.1%}] "
@@ -168,8 +170,7 @@ def main(argv=None) -> None:
         print(table.to_string(index=False))
         variants = {
             name: run_history(args, name=f"halved_{name}", extra=history.scaled_assumptions(name, 0.5))
-            for name in history.ASSUMED_STRENGTHS
-            if name in reforms
+            for name in history.assumed_strengths()
         }
         halved = history.attribution(full, variants)
         halved.to_csv(args.out / "assumptions_halved.csv", index=False)

@@ -171,18 +171,23 @@ def test_attribution_pairs_runs_by_draw_and_seed():
 
 
 def test_the_assumed_strengths_are_the_scenarios_and_halve_into_a_valid_config():
-    """Every strength the history marks as assumed is a number (or a dated schedule) of an enabled
-    reform of the scenario; the overrides halving it compose, pass validation and give exactly
-    half of the scenario's values, and leave the sourced dates and coverage alone."""
+    """Every strength a policy declares as assumed is an intensity of its parameters; the history's
+    reforms with any are found; the overrides halving them compose, pass validation and give
+    exactly half of the scenario's values (every value of a dated schedule, its dates kept), and
+    leave coverage and start dates alone."""
+    from sim.policies import POLICIES
+
+    for name, policy in POLICIES.items():
+        assert set(policy.assumed) <= set(policy.Params.__dataclass_fields__), name
     scenario = compose([history.SCENARIO]).policies
-    assert set(history.ASSUMED_STRENGTHS) <= set(scenario.enabled())
-    for reform, keys in history.ASSUMED_STRENGTHS.items():
+    assumed = history.assumed_strengths()
+    assert set(assumed) <= set(scenario.enabled()) and {"tiered_care", "legal_deterrence"} <= set(assumed)
+    for reform, keys in assumed.items():
         halved = getattr(compose([history.SCENARIO, *history.scaled_assumptions(reform, 0.5)]).policies, reform)
         original = getattr(scenario, reform)
         for key in keys:
-            if key.startswith("schedule."):
-                lever = key.removeprefix("schedule.")
-                got, was = halved.schedule[lever], original.schedule[lever]
+            if key in original.schedule:
+                got, was = halved.schedule[key], original.schedule[key]
                 assert got["dates"] == was["dates"] and got["values"] == pytest.approx([v / 2 for v in was["values"]])
             else:
                 assert getattr(original, key) > 0 and getattr(halved, key) == pytest.approx(getattr(original, key) / 2)

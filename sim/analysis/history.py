@@ -183,31 +183,27 @@ def attribution(full: pd.DataFrame, without: dict[str, pd.DataFrame], n_boot: in
 # ----------------------------------------------------------------------------------------------
 # How much the fall hangs on the strengths no source gives
 # ----------------------------------------------------------------------------------------------
-#: The scenario's strengths that no source gives, by reform (each marked as an assumption in
-#: configs/scenario/china_2006_2019.yaml); ``schedule.<lever>`` is a dated schedule whose values
-#: are all assumed (its dates are sourced). Not here: the dates, coverage and schedules the
-#: sources give, and what the calibration constrains (a committee's success: 2011's target).
-ASSUMED_STRENGTHS: dict[str, tuple[str, ...]] = {
-    "tiered_care": ("gatekeeping", "referral_gain", "primary_investment", "price_differential"),
-    "mediation": ("uptake",),
-    "legal_deterrence": ("schedule.punishment_gain",),
-    "hospital_security": ("interception", "on_site_arrest"),
-    "family_doctor": ("first_contact", "trust_gain", "explanation_gain"),
-}
+def assumed_strengths() -> dict[str, tuple[str, ...]]:
+    """The strengths no source gives (each policy's ``assumed``), of the reforms the history
+    switches on that have any; each marked as an assumption in configs/scenario/china_2006_2019.yaml."""
+    from sim.policies import POLICIES
+
+    return {name: POLICIES[name].assumed for name in scenario_policies() if POLICIES[name].assumed}
 
 
 def scaled_assumptions(reform: str, factor: float) -> list[str]:
-    """Overrides of the history that multiply ``reform``'s assumed strengths
-    (:data:`ASSUMED_STRENGTHS`) by ``factor``, from the scenario's own values."""
+    """Overrides of the history that multiply ``reform``'s assumed strengths by ``factor``, from the
+    scenario's own values: every value of the dated schedule where the scenario gives one (its
+    dates are sourced), else the constant."""
     from sim.config.compose import compose
+    from sim.policies import POLICIES
 
     params = getattr(compose([SCENARIO]).policies, reform)
     overrides = []
-    for key in ASSUMED_STRENGTHS[reform]:
-        if key.startswith("schedule."):
-            lever = key.removeprefix("schedule.")
-            values = [round(v * factor, 6) for v in params.schedule[lever]["values"]]
-            overrides.append(f"policies.{reform}.schedule.{lever}.values=[{','.join(map(str, values))}]")
+    for key in POLICIES[reform].assumed:
+        if key in params.schedule:
+            values = [round(v * factor, 6) for v in params.schedule[key]["values"]]
+            overrides.append(f"policies.{reform}.schedule.{key}.values=[{','.join(map(str, values))}]")
         else:
             overrides.append(f"policies.{reform}.{key}={round(getattr(params, key) * factor, 6)}")
     return overrides

@@ -68,6 +68,9 @@ class Policy:
     dose_levels: ClassVar[tuple[float, ...]]
     #: The levers :meth:`levers` proposes values for (declared, and checked by the tests).
     moves: ClassVar[tuple[str, ...]]
+    #: Intensities whose strength no source gives (the history's scenario states them as
+    #: assumptions; ``experiments/history.py`` halves them in turn to show what hangs on them).
+    assumed: ClassVar[tuple[str, ...]] = ()
     #: The unit prices of its cost model (a ``sim.policies.costs.PolicyPrices`` subclass), or
     #: ``None``: a policy without a cost model (its spending is unknown, never taken as zero).
     Prices: ClassVar[type | None] = None

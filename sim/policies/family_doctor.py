@@ -42,6 +42,7 @@ class FamilyDoctor(Policy):
     Params = FamilyDoctorParams
     main_intensity = "enrolment"
     dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
+    assumed = ("first_contact", "trust_gain", "explanation_gain")
     moves = ("family_enrolment", "family_first_contact", "family_trust_gain", "family_explanation_gain")
     Prices = FamilyDoctorPrices
 

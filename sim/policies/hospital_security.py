@@ -63,6 +63,7 @@ class HospitalSecurity(Policy):
     Params = HospitalSecurityParams
     main_intensity = "secured_share"
     dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
+    assumed = ("interception", "on_site_arrest")
     moves = ("security", "police_arrest")
     Prices = HospitalSecurityPrices
 

@@ -45,6 +45,7 @@ class LegalDeterrence(Policy):
     Params = LegalDeterrenceParams
     main_intensity = "punishment_gain"
     dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
+    assumed = ("punishment_gain",)
     moves = ("punishment_probability",)
     Prices = LegalDeterrencePrices
 

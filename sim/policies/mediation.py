@@ -64,6 +64,7 @@ class Mediation(Policy):
     Params = MediationParams
     main_intensity = "uptake"
     dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
+    assumed = ("uptake",)
     moves = (
         "mediation_uptake",
         "mediators_per_100k",

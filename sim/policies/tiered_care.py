@@ -51,6 +51,7 @@ class TieredCare(Policy):
     Params = TieredCareParams
     main_intensity = "gatekeeping"
     dose_levels = (0.0, 0.25, 0.5, 0.75, 1.0)
+    assumed = ("gatekeeping", "referral_gain", "primary_investment", "price_differential")
     moves = (
         "gatekeeping",
         "emergency_severity",
