@@ -176,6 +176,10 @@ def test_rate_preserving_keeps_the_expected_rates_of_the_pilot():
     # nobody over the threshold at a point (or at the calibrated one): nothing to scale by
     calm = rb.RatePilot(pilot.disputes, pilot.violence.assign(hardship=0.0), pilot.values)
     assert (rb.rate_preserving(design, calm)[rb.VIOLENCE_RATE] == 0.002).all()
+    # a rate that would leave its allowed range is refused before any run, naming key and range
+    far = pd.DataFrame([[50.0, 2.0, 0.3, 0.15, 0.5]], columns=keys)
+    with pytest.raises(ValueError, match=r"design point 0: .*params.disputes.base_log_odds=.*\[-30"):
+        rb.rate_preserving(far, pilot)
 
 
 PV = "params.violence."

@@ -140,10 +140,8 @@ def latin_hypercube(n_points: int, params: Sequence[DeepUncertain] = DEEP_UNCERT
 # ----------------------------------------------------------------------------------------------
 # The calibrated rates, kept at every design point
 # ----------------------------------------------------------------------------------------------
-#: The rate parameters the calibration fits and :func:`rate_preserving` re-solves at each design
-#: point, and the design's parameters each answers for.
+#: The rate parameters the calibration fits and :func:`rate_preserving` re-solves at each design point.
 DISPUTE_RATE, VIOLENCE_RATE = "params.disputes.base_log_odds", "params.violence.daily_action_probability"
-RECENTRED = (DISPUTE_RATE, VIOLENCE_RATE)
 _DISPUTE_WEIGHTS = {
     "params.disputes.dissatisfaction_weight": "dissatisfaction",
     "params.disputes.distrust_weight": "distrust",
@@ -205,7 +203,8 @@ class _RateIngredients:
 
 def rate_pilot(overrides: Sequence[str] = (), seed: int = 0) -> RatePilot:
     """Run the baseline (no policy) at the calibrated point with ``overrides`` (the design's scale
-    and days) and ``seed``, recording the rates' ingredients on every observed day."""
+    and days) and ``seed``, recording the rates' ingredients: the episodes at risk of every
+    observed day, the aggrieved residents of every :data:`VIOLENCE_PILOT_EVERY`-th."""
     from sim.config.compose import compose
     from sim.engine.model import TrustModel
 
@@ -295,7 +294,27 @@ def rate_preserving(design: pd.DataFrame, pilot: RatePilot) -> pd.DataFrame:
         chances.append(min(1.0, base[VIOLENCE_RATE] * pool0 / pool) if pool and pool0 else base[VIOLENCE_RATE])
     out[DISPUTE_RATE] = base[DISPUTE_RATE] + np.array(shifts)
     out[VIOLENCE_RATE] = chances
+    _check_in_range(out)
     return out
+
+
+def _check_in_range(design: pd.DataFrame) -> None:
+    """Refuse, before any run, a re-solved rate outside its parameter's allowed range (a design
+    whose weights stretch far beyond the calibrated ones), naming the point, the key and the range."""
+    import dataclasses
+
+    from sim.config.fields import allowed_range
+    from sim.config.schema import DisputeParams, ViolenceParams
+
+    for key, params in ((DISPUTE_RATE, DisputeParams), (VIOLENCE_RATE, ViolenceParams)):
+        f = next(f for f in dataclasses.fields(params) if f.name == key.rsplit(".", 1)[1])
+        lo, hi = f.metadata["range"]
+        bad = design.index[(design[key] < lo) | (design[key] > hi)]
+        if len(bad):
+            raise ValueError(
+                f"design point {bad[0]}: keeping the calibrated rates needs {key}={design.loc[bad[0], key]:.4g}, "
+                f"outside its allowed range {allowed_range(f)}; narrow the design's ranges or use --fixed-rates"
+            )
 
 
 # ----------------------------------------------------------------------------------------------
