@@ -241,11 +241,15 @@ def over_threshold(
 ) -> int:
     """Aggrieved resident-days whose grievance less net risk exceeds the threshold (Epstein's rule,
     ``sim.mechanisms.violence``) under these values."""
-    from sim.mechanisms.violence import grievance
+    import dataclasses
 
-    legit = doctor_trust_weight * violence["trust"] + (1 - doctor_trust_weight) * violence["system"]
-    g = grievance(violence["hardship"].to_numpy(), legit.to_numpy())
-    return int(((g - violence["risk_aversion"].to_numpy() * punishment_probability) > threshold).sum())
+    from sim.config.schema import ViolenceParams
+    from sim.mechanisms.violence import grievance, legitimacy, net_risk
+
+    weights = dataclasses.replace(ViolenceParams(), doctor_trust_weight=doctor_trust_weight)
+    legit = legitimacy(violence["trust"].to_numpy(), violence["system"].to_numpy(), weights)
+    g = grievance(violence["hardship"].to_numpy(), legit)
+    return int(((g - net_risk(violence["risk_aversion"].to_numpy(), punishment_probability)) > threshold).sum())
 
 
 def rate_preserving(design: pd.DataFrame, pilot: RatePilot) -> pd.DataFrame:
