@@ -36,6 +36,38 @@ def scenario():
     return cfg, PolicySet(cfg.policies, cfg.params, START)
 
 
+def test_a_schedule_read_a_block_of_days_at_a_time_gives_the_values_of_one_day_at_a_time():
+    """Schedules are evaluated for blocks of days (sim.policies.schedule.BLOCK_DAYS): the same
+    numbers as numpy's interpolation (ramps) or step lookup of the single day, bit for bit."""
+    rng = np.random.default_rng(7)
+    for interpolation in ("linear", "step"):
+        for _ in range(10):
+            points = np.sort(rng.choice(np.arange(732_000, 737_000), rng.integers(1, 7), replace=False))
+            values = list(rng.random(points.size))
+            schedule = Schedule([dt.date.fromordinal(int(x)).isoformat() for x in points], values, interpolation)
+            for x in rng.integers(731_500, 737_500, 200):
+                if interpolation == "linear":
+                    expected = float(np.interp(x, points.astype(float), values))
+                else:
+                    expected = values[max(int(np.searchsorted(points, x, side="right")) - 1, 0)]
+                assert schedule.at(dt.date.fromordinal(int(x))) == expected
+
+
+def test_the_levers_kept_while_the_schedules_hold_are_the_levers_made_afresh(scenario):
+    """PolicySet keeps a policy's proposal while its scheduled values hold and the combined levers
+    while no proposal changed: every day of the history (every 7th, and the days around each
+    schedule's dates) they equal the levers a new PolicySet makes for that day alone."""
+    cfg, _ = scenario
+    kept = PolicySet(cfg.policies, cfg.params, START)
+    dates = {d for p in kept.policies for s in [*p.params.schedules().values(), p.params.coverage] for d in s.dates}
+    days = sorted({*range(-180, 5113, 7), *(day_of(d) + k for d in dates for k in (-1, 0, 1))})
+    for day in days:
+        afresh = PolicySet(cfg.policies, cfg.params, START).levers_on(day)
+        got = kept.levers_on(day)
+        for name, value in vars(afresh).items():
+            np.testing.assert_array_equal(getattr(got, name), value, err_msg=f"{name} on day {day}")
+
+
 def test_the_scenario_spans_2006_to_2019():
     cfg = compose([history.SCENARIO])
     assert (cfg.start_date, cfg.end_date) == ("2006-01-01", "2019-12-31")

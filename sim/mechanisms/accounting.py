@@ -172,11 +172,11 @@ class Accounting(Mechanism):
     # ----- attribution ---------------------------------------------------------------------------
     def _levers_of(self, names: tuple[str, ...], day: int) -> Levers:
         """The pre-reform levers moved by the proposals of the named policies on ``day`` (at their
-        scheduled intensities and coverage; cached, per day when anything follows a schedule)."""
-        key = (names, day if self.policies.dynamic else None)
+        scheduled intensities and coverage; cached while those proposals hold)."""
+        key = self.policies.versions(names, day)
         if key not in self._combined:
-            if self.policies.dynamic:  # keep only today's combinations
-                self._combined = {k: v for k, v in self._combined.items() if k[1] == day}
+            if len(self._combined) > 256:  # combinations of proposals that no longer hold
+                self._combined.clear()
             chosen = [p for p in self.policies.policies if p.name in names]
             self._combined[key] = combine(self.base, ((p.name, self.policies.proposal(p, day)) for p in chosen))
         return self._combined[key]

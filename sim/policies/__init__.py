@@ -90,9 +90,15 @@ class PolicySet:
             if getattr(policies_config, name).enabled
         ]
         self.start_days = {p.name: self._start_day(p) for p in self.policies}
+        self._by_name = {p.name: p for p in self.policies}
         #: some intensity or coverage follows a schedule: the levers change from day to day
         self.dynamic = any(p.params.schedule or p.params.coverage.is_set for p in self.policies)
-        self._proposals: tuple[int | None, dict[str, dict]] = (None, {})
+        # policy name -> (its scheduled values, its proposal, a version number): kept while the
+        # values hold (a history's ramps move some every day, its steps rarely)
+        self._proposals: dict[str, tuple[tuple, dict, int]] = {}
+        self._made = 0  # proposals made so far: the next version number
+        self._checked: tuple[int | None, set[str]] = (None, set())  # the day, the policies read on it
+        self._levers: tuple[tuple | None, Levers | None] = (None, None)
 
     def _start_day(self, policy: Policy) -> int:
         if policy.params.start_date and self.start_date is not None:
@@ -108,19 +114,36 @@ class PolicySet:
     def levers_on(self, day: int) -> Levers:
         """The levers in force on ``day``: pre-reform values moved by every policy started by then,
         each at its scheduled intensities and coverage of that day (combined in the registry's
-        order, whatever order the policies were listed in)."""
-        return combine(self.base, ((p.name, self.proposal(p, day)) for p in self.in_force(day)))
+        order, whatever order the policies were listed in). The same object as the day before
+        while no proposal changed (levers are never changed in place)."""
+        in_force = self.in_force(day)
+        key = self.versions([p.name for p in in_force], day)
+        if self._levers[0] != key:
+            self._levers = (key, combine(self.base, ((p.name, self.proposal(p, day)) for p in in_force)))
+        return self._levers[1]
 
     def proposal(self, policy: Policy, day: int) -> dict:
         """What ``policy`` proposes on ``day``: its levers at that day's intensities, blended by its
-        coverage (kept for the day: the accounting's attribution asks again several times)."""
-        if self._proposals[0] != day:
-            self._proposals = (day, {})
-        cached = self._proposals[1]
-        if policy.name not in cached:
+        coverage (kept while they hold: the accounting's attribution asks again several times a day)."""
+        return self._proposal(policy, day)[1]
+
+    def versions(self, names, day: int) -> tuple:
+        """A key of the named policies' proposals on ``day``: equal keys, equal proposals."""
+        return tuple((name, self._proposal(self._by_name[name], day)[2]) for name in names)
+
+    def _proposal(self, policy: Policy, day: int) -> tuple[tuple, dict, int]:
+        if self._checked[0] != day:
+            self._checked = (day, set())
+        cached = self._proposals.get(policy.name)
+        if policy.name not in self._checked[1]:  # its values are read once a day
+            self._checked[1].add(policy.name)
             date = self.date(day)
-            cached[policy.name] = blend(self.base, policy.on(date).levers(self.base), policy.coverage_on(date))
-        return cached[policy.name]
+            values = policy.scheduled(date)
+            if cached is None or cached[0] != values:
+                self._made += 1
+                made = blend(self.base, policy.on(date).levers(self.base), policy.coverage_on(date))
+                cached = self._proposals[policy.name] = (values, made, self._made)
+        return cached
 
     def change_days(self) -> set[int]:
         """The days on which a policy starts (with ``dynamic``: the levers change every day)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -82,8 +83,19 @@ class Policy:
         """The policy with every scheduled intensity at its value on ``date`` (itself if none is)."""
         if not self.params.schedule or date is None:
             return self
-        values = {name: schedule.at(date) for name, schedule in self.params.schedules().items()}
+        values = {name: schedule.at(date) for name, schedule in self._schedules.items()}
         return type(self)(dataclasses.replace(self.params, **values))
+
+    def scheduled(self, date: dt.date | None) -> tuple[float, ...]:
+        """Its scheduled intensities and its coverage on ``date``: all that its proposal of that
+        day depends on (equal values, equal proposals)."""
+        if date is None:
+            return ()
+        return (*(schedule.at(date) for schedule in self._schedules.values()), self.coverage_on(date))
+
+    @functools.cached_property
+    def _schedules(self) -> dict[str, Schedule]:
+        return self.params.schedules()
 
     def coverage_on(self, date: dt.date | None) -> float:
         """Share of the country where the policy is in force on ``date`` (1 without a schedule)."""
