@@ -346,14 +346,49 @@ def test_compiled_degroot_of_both_arrays_is_bit_for_bit_scipys(n, degree, rewiri
         np.testing.assert_array_equal(primary, expected_primary)
 
 
+@pytest.mark.parametrize("n,degree,rewiring", [(2_003, 8, 0.2), (501, 4, 0.0), (50, 10, 0.9)])
+def test_compiled_word_of_mouth_is_bit_for_bit_numpys(n, degree, rewiring):
+    """sim.mechanisms.averaging.WordOfMouth gives the very float32 trust of ``word_of_mouth``, day
+    after day: speakers told twice in a day, listeners told by several speakers (some of them
+    speakers too), bad and good news, a bound that leaves some out, a day without speakers,
+    isolated residents; and its scratch is left zero."""
+    from sim.mechanisms.averaging import WordOfMouth
+
+    rng = np.random.default_rng(n)
+    adjacency = small_world(n, degree, rewiring, rng).tolil()
+    for isolated in rng.choice(n, 3, replace=False):
+        adjacency[isolated, :] = 0
+        adjacency[:, isolated] = 0
+    adjacency = adjacency.tocsr()
+    telling = WordOfMouth(adjacency)
+    for p in (
+        TrustParams(word_of_mouth_rate=0.15, negativity_bias=2.0, confidence_bound=0.3),
+        TrustParams(word_of_mouth_rate=0.6, negativity_bias=2.5, confidence_bound=0.6),  # capped at 1
+        TrustParams(word_of_mouth_rate=0.15, negativity_bias=0.0, confidence_bound=1.0),  # bad news unheard
+    ):
+        trust = rng.random(n).astype(np.float32)
+        expected = trust.copy()
+        for count in (n // 4, n // 2, 0, n // 10):
+            speakers = rng.integers(0, n, count)
+            speakers = np.concatenate([speakers, speakers[: count // 5]])  # a second episode in a day
+            told = rng.random(speakers.size)
+            word_of_mouth(expected, adjacency, speakers, told, p)
+            telling(trust, speakers, told, p.word_of_mouth_rate, p.negativity_bias, p.confidence_bound)
+            np.testing.assert_array_equal(trust, expected)
+            assert trust.tobytes() == expected.tobytes()  # signs of zero too
+        assert not telling.sums.any() and not telling.heard.any()
+
+
 def test_a_run_with_the_compiled_degroot_is_the_run_without(monkeypatch):
-    """Long or large runs use the compiled kernel (Trust.setup, COMPILED_FROM): same run, number for number."""
+    """Long or large runs use the compiled kernels, DeGroot and word of mouth (Trust.setup,
+    COMPILED_FROM): same run, number for number."""
     from sim.mechanisms import trust as trust_mechanism
 
     def final_state(compiled: bool):
         monkeypatch.setattr(trust_mechanism, "COMPILED_FROM", 0 if compiled else float("inf"))
         model = tiny_model("policies=[mediation,insurance]", days=120)
         assert (model.mechanisms["trust"].averaging is not None) == compiled
+        assert (model.mechanisms["trust"].word_of_mouth is not None) == compiled
         model.run()
         return model.patients.trust.copy(), model.patients.trust_primary.copy(), model.timeseries()
 

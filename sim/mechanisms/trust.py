@@ -6,7 +6,8 @@ media stories (``sim.mechanisms.media``).
 - Word of mouth: each patient tells today's experience to every contact; a listener moves
   towards it only if it is within the confidence bound of their own trust (Deffuant et al.
   2000), again faster for bad news. Clinic visits move trust in primary care, hospital visits
-  trust in doctors.
+  trust in doctors. ``word_of_mouth`` is the definition; long or large runs use the same
+  arithmetic compiled (``sim.mechanisms.averaging``), without its day's temporaries of size n.
 - DeGroot averaging: every day each resident's trust in doctors drifts a little towards the
   mean of their contacts'. One sparse product over the whole network (``degroot``); the model
   runs the same arithmetic compiled, for both trust arrays at once (``sim.mechanisms.averaging``).
@@ -23,8 +24,9 @@ from sim.engine.world import World
 from sim.mechanisms.base import Mechanism
 
 #: runs of at least this many patient-days (residents x days stepped) use the compiled DeGroot
-#: (``Trust.setup``): it saves ~7.5 ns a patient-day against a fixed ~0.5 s for importing numba
-#: and loading the cached kernel (measured, issue 14)
+#: and word of mouth (``Trust.setup``): they save ~7.5 ns (DeGroot, issue 14) and ~5 ns (word of
+#: mouth, ``sim.mechanisms.averaging``) a patient-day against a fixed ~0.5 s for importing numba
+#: and loading the cached kernels (measured)
 COMPILED_FROM = 1e8
 
 
@@ -108,18 +110,22 @@ class Trust(Mechanism):
         self.p = params
         self.days = days  # days the run will step (burn-in included): is compiling worth it?
         self.averaging = None  # sim.mechanisms.averaging.DegrootAveraging, for long or large runs
+        self.word_of_mouth = None  # sim.mechanisms.averaging.WordOfMouth, under the same condition
 
     def setup(self, world: World) -> None:
         # The compiled DeGroot of both arrays gives the same numbers as ``degroot``, 1.5x faster,
         # but loading numba and its cached kernel costs ~0.5 s and ~120 MB once per process:
         # worth it only for runs of more patient-days than COMPILED_FROM (e.g. a default-scale
         # year with its burn-in, 5.5e7, stays with scipy; the 14-year history or a large city do not).
+        # Once numba is loaded, the compiled word of mouth (the numbers of ``word_of_mouth``, 3x
+        # faster) comes almost free: its cached kernel loads in ~5 ms.
         pa = world.patients
         float32 = world.contact_weights.dtype == pa.trust.dtype == pa.trust_primary.dtype == np.float32
         if float32 and pa.n * self.days >= COMPILED_FROM:
-            from sim.mechanisms.averaging import DegrootAveraging
+            from sim.mechanisms.averaging import DegrootAveraging, WordOfMouth
 
             self.averaging = DegrootAveraging(world.contact_weights)
+            self.word_of_mouth = WordOfMouth(world.adjacency)
 
     @classmethod
     def from_config(cls, config, streams) -> Trust:
@@ -135,10 +141,17 @@ class Trust(Mechanism):
         own_experience(pa.trust, who[at_clinic], ep.satisfaction[at_clinic], tp, tp.clinic_spillover)
         if tp.hospital_spillover > 0:
             own_experience(pa.trust_primary, who[~at_clinic], ep.satisfaction[~at_clinic], tp, tp.hospital_spillover)
-        word_of_mouth(pa.trust, world.adjacency, who[~at_clinic], ep.satisfaction[~at_clinic], tp)
-        word_of_mouth(pa.trust_primary, world.adjacency, who[at_clinic], ep.satisfaction[at_clinic], tp)
+        self._tell(pa.trust, world.adjacency, who[~at_clinic], ep.satisfaction[~at_clinic])
+        self._tell(pa.trust_primary, world.adjacency, who[at_clinic], ep.satisfaction[at_clinic])
         if self.averaging is not None:
             self.averaging(pa.trust, pa.trust_primary, tp.degroot_rate)
         else:
             degroot(pa.trust, world.contact_weights, tp.degroot_rate)
             degroot(pa.trust_primary, world.contact_weights, tp.degroot_rate)
+
+    def _tell(self, trust: np.ndarray, adjacency: sp.csr_matrix, speakers: np.ndarray, told: np.ndarray) -> None:
+        tp = self.p
+        if self.word_of_mouth is None:
+            word_of_mouth(trust, adjacency, speakers, told, tp)
+        else:
+            self.word_of_mouth(trust, speakers, told, tp.word_of_mouth_rate, tp.negativity_bias, tp.confidence_bound)
