@@ -23,11 +23,13 @@ from sim.engine.state import PRIMARY
 from sim.engine.world import World
 from sim.mechanisms.base import Mechanism
 
-#: runs of at least this many patient-days (residents x days stepped) use the compiled DeGroot
-#: and word of mouth (``Trust.setup``): they save ~7.5 ns (DeGroot, issue 14) and ~5 ns (word of
-#: mouth, ``sim.mechanisms.averaging``) a patient-day against a fixed ~0.5 s for importing numba
-#: and loading the cached kernels (measured)
-COMPILED_FROM = 1e8
+#: runs of at least this many patient-days (residents x days stepped) use the compiled kernels:
+#: DeGroot and word of mouth (``Trust.setup``), violence's daily pass (``Violence.setup``). Measured
+#: (2026-12-07, fresh processes, set-up and run): together they save ~15 ns a patient-day, against
+#: ~0.25 s once per process for importing numba and loading the cached kernels, so they pay from
+#: ~1.7e7. A year with its burn-in: tiny scale (1.6e6) 0.53 s without, 0.77 s with; small
+#: (2.7e7) 1.92 -> 1.66 s; default (5.5e7) 3.35 -> 2.80 s. Numba adds ~100-130 MB to the peak.
+COMPILED_FROM = 2e7
 
 
 def _rate(delta: np.ndarray, rate: float, negativity_bias: float) -> np.ndarray:
@@ -114,11 +116,9 @@ class Trust(Mechanism):
 
     def setup(self, world: World) -> None:
         # The compiled DeGroot of both arrays gives the same numbers as ``degroot``, 1.5x faster,
-        # but loading numba and its cached kernel costs ~0.5 s and ~120 MB once per process:
-        # worth it only for runs of more patient-days than COMPILED_FROM (e.g. a default-scale
-        # year with its burn-in, 5.5e7, stays with scipy; the 14-year history or a large city do not).
-        # Once numba is loaded, the compiled word of mouth (the numbers of ``word_of_mouth``, 3x
-        # faster) comes almost free: its cached kernel loads in ~5 ms.
+        # and the compiled word of mouth those of ``word_of_mouth``, 3x faster; but loading numba
+        # costs a fixed time and memory once per process: worth it only for runs of at least
+        # COMPILED_FROM patient-days (a year at the small scale or more; not the tiny scale's).
         pa = world.patients
         float32 = world.contact_weights.dtype == pa.trust.dtype == pa.trust_primary.dtype == np.float32
         if float32 and pa.n * self.days >= COMPILED_FROM:
