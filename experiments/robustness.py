@@ -20,10 +20,10 @@ overrides apply to every run, e.g. ``burn_in_days=90``):
    ``--share``, with coverage, density and the peeling trajectory; the robust ranking (how often
    best, worst case, minimax regret) and whether the README's ranking survives.
 
-Publication setting (the defaults): 64 points x 3 seeds x 16 arms at the small scale, 365 days
-(3,072 runs, ~3.5 h on 2 cores; on SLURM: add hydra/launcher=slurm ...), 8 posterior draws x 3 seeds x
-the 16 arms of the quick comparison. ``--cheap``: 24 points x 1 seed at the small scale, 365 days
-(384 runs; the numbers of docs/robustness.md until the publication run replaces them); the tests
+Publication setting (the defaults; the numbers of docs/robustness.md): 64 points x 3 seeds x 16 arms at
+the small scale, 365 days, and 8 posterior draws x 3 seeds x the 15 arms of the quick comparison (3,432
+runs, 37 min on 2 cores on 2026-12-07, each point's burn-in shared by its arms; on SLURM: add
+hydra/launcher=slurm ...). ``--cheap``: 24 points x 1 seed at the small scale, 365 days (384 runs); the tests
 shrink it further (``--scale tiny --days 20 --points 4 --policies ...``).
 
 Writes into --out (default outputs/robustness): design.csv, point_effects.csv, failures.csv,
