@@ -181,3 +181,16 @@ def test_policy_arms_differ_only_after_policies_act():
     tiers_arm = np.concatenate([e["tier"] for e in arm.ledger.episode_log])
     assert tiers_base.shape == tiers_arm.shape
     assert not np.array_equal(tiers_base, tiers_arm)
+
+
+def test_the_mechanism_timer_times_every_mechanism_of_every_day_stepped():
+    """benchmarks/profile.py --by-mechanism: each mechanism's step is timed through the observer
+    hooks on every day stepped, burn-in included."""
+    from benchmarks.profile import MechanismTimer, by_mechanism
+
+    model = TrustModel(tiny_config(days=5))
+    table = by_mechanism(model)
+    timer = next(o for o in model.observers if isinstance(o, MechanismTimer))
+    assert timer.days == 5 + model.config.burn_in_days
+    assert set(model.mechanisms) <= set(timer.seconds) and all(s >= 0 for s in timer.seconds.values())
+    assert table.startswith(f"{timer.days} days stepped")
