@@ -67,7 +67,8 @@ class Roster:
         order = np.argsort(doctors.facility[on], kind="stable")
         slots = on[order]
         count = np.bincount(doctors.facility[slots], minlength=facilities.n)
-        start = np.concatenate([[0], np.cumsum(count)[:-1]])
+        start = np.zeros(facilities.n, np.int64)
+        np.cumsum(count[:-1], out=start[1:])
         redirect = np.arange(facilities.n)
         staffed = count > 0
         if not staffed.all():
@@ -80,6 +81,27 @@ class Roster:
                         redirect[f] = candidates[f % candidates.size]
                         break
         return cls(slots=slots, start=start, count=count, redirect=redirect)
+
+
+class TierLayout:
+    """What the daily choice needs of the facilities that never changes within a run: each tier's
+    facilities, whether the tier exists, and the hospitals of each tier with their cumulative
+    shares of the doctors' posts (a hospital is picked in proportion to its size). Built from the
+    world's arrays and kept while the world holds the same arrays (a loaded burn-in replaces them)."""
+
+    def __init__(self, tier: np.ndarray, weights: np.ndarray):
+        self.source = (tier, weights)
+        self.members = tuple(np.flatnonzero(tier == t) for t in range(3))
+        self.present = tuple(m.size > 0 for m in self.members)
+        self.cumulative = {}
+        for t in (SECONDARY, TERTIARY):
+            if self.present[t]:
+                cumulative = np.cumsum(weights[self.members[t]])
+                cumulative /= cumulative[-1]
+                self.cumulative[t] = cumulative
+
+    def holds(self, tier: np.ndarray, weights: np.ndarray) -> bool:
+        return self.source[0] is tier and self.source[1] is weights
 
 
 def consults_per_doctor_day(tier: np.ndarray, params: CareParams, levers: Levers) -> np.ndarray:
@@ -172,10 +194,9 @@ def choose_tier(
     prestige = (0.0, care.prestige_secondary, care.prestige_tertiary)
     present = np.bincount(facilities.tier, minlength=3) > 0
     for tier in (PRIMARY, SECONDARY, TERTIARY):
-        tiers = np.full(n, tier)
         trust = primary_trust(patients, idx, levers) if tier == PRIMARY else trust_hospital
-        price = base_cost(tiers, sev, cost, price_factor(tiers, levers, cost, price_index))
-        price = price * out_of_pocket_share(patients, idx, tiers, levers)
+        price = base_cost(tier, sev, cost, price_factor(tier, levers, cost, price_index))
+        price = price * out_of_pocket_share(patients, idx, tier, levers)
         utility[:, tier] = tier_utility(
             trust, sev, tier, prestige[tier], price, daily_income, wait_heard[:, tier], u[:, tier], care
         )
@@ -190,16 +211,14 @@ def choose_tier(
     return tier
 
 
-def pick_hospital(tier: np.ndarray, u: np.ndarray, facilities: FacilityArrays, weights: np.ndarray) -> np.ndarray:
+def pick_hospital(tier: np.ndarray, u: np.ndarray, layout: TierLayout) -> np.ndarray:
     """A hospital of the chosen tier, with probability proportional to its size."""
     out = np.full(tier.size, -1, np.int64)
     for t in (SECONDARY, TERTIARY):
         choose = tier == t
         if not choose.any():
             continue
-        members = np.flatnonzero(facilities.tier == t)
-        cumulative = np.cumsum(weights[members])
-        cumulative /= cumulative[-1]
+        members, cumulative = layout.members[t], layout.cumulative[t]
         out[choose] = members[np.minimum(np.searchsorted(cumulative, u[choose]), members.size - 1)]
     return out
 
@@ -329,11 +348,18 @@ class Care(Mechanism):
     ):
         self.care, self.cost, self.satisfaction = care, cost, satisfaction
         self.rng = rng
+        self._layout: TierLayout | None = None
 
     @classmethod
     def from_config(cls, config, streams) -> Care:
         p = config.params
         return cls(p.care, p.cost, p.satisfaction, streams.generator("care"))
+
+    def layout(self, world: World) -> TierLayout:
+        """The facilities' :class:`TierLayout`, made again only if the world's arrays were replaced."""
+        if self._layout is None or not self._layout.holds(world.facilities.tier, world.hospital_weights):
+            self._layout = TierLayout(world.facilities.tier, world.hospital_weights)
+        return self._layout
 
     def step(self, world: World) -> None:
         roster = Roster.build(world.doctors, world.facilities, world.day)
@@ -362,13 +388,9 @@ class Care(Mechanism):
         case passed through)."""
         facilities, patients, levers = world.facilities, world.patients, world.levers
         u, idx, sev = ep.draws, ep.patient, ep.severity
+        layout = self.layout(world)
         # residents know their own clinic's waits, and the hospitals' on average
-        tier_wait = np.array(
-            [
-                facilities.wait_reputation[facilities.tier == t].mean() if (facilities.tier == t).any() else 0.0
-                for t in range(3)
-            ]
-        )
+        tier_wait = np.array([facilities.wait_reputation[m].mean() if m.size else 0.0 for m in layout.members])
         wait_heard = np.broadcast_to(tier_wait, (idx.size, 3)).copy()
         wait_heard[:, PRIMARY] = facilities.wait_reputation[patients.home_clinic[idx]]
         first_tier = choose_tier(
@@ -376,19 +398,15 @@ class Care(Mechanism):
         )
         facility = np.where(first_tier == PRIMARY, patients.home_clinic[idx], 0).astype(np.int64)
         at_hospital = first_tier > PRIMARY
-        facility[at_hospital] = pick_hospital(
-            first_tier[at_hospital], u[at_hospital, COL["hospital"]], facilities, world.hospital_weights
-        )
+        facility[at_hospital] = pick_hospital(first_tier[at_hospital], u[at_hospital, COL["hospital"]], layout)
         facility = roster.redirect[facility]
         beyond = (facilities.tier[facility] == PRIMARY) & (sev > levers.capability[PRIMARY])
         referred = beyond & (u[:, COL["referral"]] < levers.referral_probability)
         clinic_visit = facility[referred]
         if referred.any():
-            has_secondary = (facilities.tier == SECONDARY).any()
+            has_secondary = layout.present[SECONDARY]
             up = np.where((sev[referred] <= levers.capability[SECONDARY]) & has_secondary, SECONDARY, TERTIARY)
-            facility[referred] = roster.redirect[
-                pick_hospital(up, u[referred, COL["hospital"]], facilities, world.hospital_weights)
-            ]
+            facility[referred] = roster.redirect[pick_hospital(up, u[referred, COL["hospital"]], layout)]
         return facility, referred, clinic_visit
 
     def crowd(self, ep: Episodes, world: World, cap, facility, referred, clinic_visit):
