@@ -248,3 +248,33 @@ def test_design_sweep_runs_each_row_over_the_seeds_as_a_plain_run_would(tmp_path
     finished = {str(r): read_status(r)["finished"] for r in run_dirs(tmp_path)}
     run_design(design, range(3, 5), base, tmp_path)
     assert {str(r): read_status(r)["finished"] for r in run_dirs(tmp_path)} == finished
+
+
+def test_the_sweeper_checks_every_kind_of_override_with_few_compositions():
+    """hydra/sweeper=checked (the default) composes, before any job, only jobs that together use
+    every override of the batch (a number once per key and type): 8 seeds x 3 arms need 3 + 7."""
+    from hydra_plugins.sim_design_sweeper.design_sweeper import covering_jobs
+
+    arms = ["policies=[]", "policies=[insurance]", "policies=[mediation]"]
+    batch = [[arm, f"seed={s}", "days=40"] for arm in arms for s in range(8)]
+    chosen = covering_jobs(batch)
+    assert len(chosen) == 3 and {job[0] for job in chosen} == set(arms)  # any seed composes as seed 0 does
+    # a string value, or a number of another type, is a kind of its own
+    batch += [["policies=[]", "seed=0", "days=abc"], ["policies=[]", "seed=0", "days=1.5"]]
+    assert covering_jobs(batch)[-2:] == batch[-2:]
+    assert {o for job in covering_jobs(batch) for o in job if not o.startswith("seed=")} == {
+        o for job in batch for o in job if not o.startswith("seed=")
+    }
+
+
+def test_a_design_row_that_cannot_compose_stops_the_sweep_before_any_run(tmp_path):
+    """A bad value in the design's last row (a string for a number) is found up front: Hydra's
+    error, and no run started."""
+    design = tmp_path / "design.csv"
+    design.write_text("params.violence.threshold\n0.2\n0.3\nnot_a_number\n")
+    args = [sys.executable, "-m", "sim", "-m", "hydra/sweeper=design", f"hydra.sweeper.design={design}"]
+    args += [*TINY, "days=5", "burn_in_days=0", "seed=0,1", "hydra/launcher=basic", f"hydra.sweep.dir={tmp_path / 's'}"]
+    proc = subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert "not_a_number" in proc.stderr
+    assert not (tmp_path / "s").exists() or not run_dirs(tmp_path / "s")

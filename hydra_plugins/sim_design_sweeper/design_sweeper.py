@@ -1,4 +1,12 @@
-"""A Hydra sweeper for experimental designs: ``hydra/sweeper=design``.
+"""The project's Hydra sweepers: ``hydra/sweeper=checked`` (the default) and, for experimental
+designs, ``hydra/sweeper=design``.
+
+Hydra's basic sweeper composes every job's config in the sweep's own process before launching any
+(``validate_batch_is_legal``), ~0.1 s each: the workers wait ~10 s for a sweep of 100 jobs and
+minutes for a design of thousands. :class:`CheckedSweeper` composes instead only jobs that together
+use every override of the batch once (a number once per key and type: a config composes or not
+whatever the number; ranges are checked by each run, ``sim.runs.sweep``), which catches the same
+unknown keys, options and types before any job starts.
 
 Hydra's basic sweeper runs the Cartesian product of its swept values. Sampling designs (a
 Sobol or Morris sample for sensitivity analysis, the parameter sets of an ABC calibration) are
@@ -26,6 +34,13 @@ from hydra.core.config_store import ConfigStore
 
 
 @dataclass
+class CheckedSweeperConf:
+    _target_: str = "hydra_plugins.sim_design_sweeper.design_sweeper.CheckedSweeper"
+    max_batch_size: Optional[int] = None  # noqa: UP045
+    params: Optional[dict[str, str]] = None  # noqa: UP045
+
+
+@dataclass
 class DesignSweeperConf:
     _target_: str = "hydra_plugins.sim_design_sweeper.design_sweeper.DesignSweeper"
     design: Optional[str] = None  # noqa: UP045 -- the CSV file of the design (required)
@@ -33,7 +48,41 @@ class DesignSweeperConf:
     params: Optional[dict[str, str]] = None  # noqa: UP045
 
 
+ConfigStore.instance().store(group="hydra/sweeper", name="checked", node=CheckedSweeperConf, provider="sim")
 ConfigStore.instance().store(group="hydra/sweeper", name="design", node=DesignSweeperConf, provider="sim")
+
+
+def _kind(override: str) -> str:
+    """What an override contributes to composing: ``key=<int>`` or ``key=<float>`` for a number
+    (any number of that type composes alike), the override itself otherwise."""
+    key, sep, value = override.partition("=")
+    for number in (int, float):
+        try:
+            number(value)
+        except ValueError:
+            continue
+        return f"{key}{sep}<{number.__name__}>"
+    return override
+
+
+def covering_jobs(batch):
+    """The jobs of ``batch``, in order, that together use every kind of override (:func:`_kind`)
+    in it at least once."""
+    seen, chosen = set(), []
+    for job in batch:
+        kinds = {_kind(o) for o in job}
+        if not kinds <= seen:
+            chosen.append(job)
+            seen |= kinds
+    return chosen
+
+
+class CheckedSweeper(BasicSweeper):
+    """Hydra's basic sweeper (the Cartesian product of the swept values), checking a batch by
+    composing only :func:`covering_jobs` (module docstring)."""
+
+    def validate_batch_is_legal(self, batch) -> None:
+        super().validate_batch_is_legal(covering_jobs(batch))
 
 
 def read_design(path) -> list[list[str]]:
@@ -43,7 +92,7 @@ def read_design(path) -> list[list[str]]:
     return [[f"{key}={value}" for key, value in row.items() if value not in (None, "")] for row in rows]
 
 
-class DesignSweeper(BasicSweeper):
+class DesignSweeper(CheckedSweeper):
     """Every row of ``design`` x the product of the other swept values (as the basic sweeper)."""
 
     def __init__(self, design=None, max_batch_size=None, params=None) -> None:
