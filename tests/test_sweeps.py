@@ -252,7 +252,7 @@ def test_design_sweep_runs_each_row_over_the_seeds_as_a_plain_run_would(tmp_path
 
 def test_the_sweeper_checks_every_kind_of_override_with_few_compositions():
     """hydra/sweeper=checked (the default) composes, before any job, only jobs that together use
-    every override of the batch (a number once per key and type): 8 seeds x 3 arms need 3 + 7."""
+    every override of the batch (a number once per key and type): 3 arms x 8 seeds need 3."""
     from hydra_plugins.sim_design_sweeper.design_sweeper import covering_jobs
 
     arms = ["policies=[]", "policies=[insurance]", "policies=[mediation]"]

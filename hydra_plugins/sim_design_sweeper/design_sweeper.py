@@ -54,7 +54,8 @@ ConfigStore.instance().store(group="hydra/sweeper", name="design", node=DesignSw
 
 def _kind(override: str) -> str:
     """What an override contributes to composing: ``key=<int>`` or ``key=<float>`` for a number
-    (any number of that type composes alike), the override itself otherwise."""
+    (any number of that type composes alike), the override itself otherwise. A config group whose
+    options had numbers for names would be checked for one of them only: no group in configs/ has."""
     key, sep, value = override.partition("=")
     for number in (int, float):
         try:
