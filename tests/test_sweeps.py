@@ -267,6 +267,36 @@ def test_the_sweeper_checks_every_kind_of_override_with_few_compositions():
     }
 
 
+def test_the_sweeper_checks_each_option_of_a_list_once():
+    """A list of options composes each option: the comparison's arm with every policy covers the
+    arms of one policy, so the quick comparison's 16 arms x 8 seeds need 2 compositions. A list
+    with a repeated option, or with an option not seen before, is checked on its own."""
+    from hydra_plugins.sim_design_sweeper.design_sweeper import covering_jobs
+
+    every = "policies=[insurance,mediation,tiered_care]"
+    arms = [every, "policies=[insurance]", "policies=[]", "policies=[tiered_care]"]
+    batch = [[arm, f"seed={s}"] for arm in arms for s in range(8)]
+    assert [job[0] for job in covering_jobs(batch)] == [every, "policies=[]"]
+    repeated = [["policies=[insurance,insurance]", "seed=0"]]
+    assert covering_jobs(batch + repeated)[-1] == repeated[0]
+    new_option = [["policies=[insurance,zero_markup]", "seed=0"]]
+    assert covering_jobs(batch + new_option)[-1] == new_option[0]
+
+
+def test_a_sweep_lists_its_runs_from_records_with_interpolated_seeds(tmp_path):
+    """The end-of-sweep tally reads each job's seed and replicates with libyaml; a value that is an
+    interpolation is resolved through OmegaConf, and a damaged record lists the job itself."""
+    for name, text in {
+        "plain": "seed: 3\nreplicates: 2\ndays: 5\n",
+        "interpolated": "base: 7\nseed: ${base}\nreplicates: 2\n",
+        "damaged": "seed: [\n",
+    }.items():
+        (tmp_path / name / ".hydra").mkdir(parents=True)
+        (tmp_path / name / ".hydra" / "config.yaml").write_text(text)
+    names = [str(r.relative_to(tmp_path)) for r in run_dirs(tmp_path)]
+    assert names == ["damaged", "interpolated/seed=7", "interpolated/seed=8", "plain/seed=3", "plain/seed=4"]
+
+
 def test_a_design_row_that_cannot_compose_stops_the_sweep_before_any_run(tmp_path):
     """A bad value in the design's last row (a string for a number) is found up front: Hydra's
     error, and no run started."""

@@ -5,8 +5,8 @@ Hydra's basic sweeper composes every job's config in the sweep's own process bef
 (``validate_batch_is_legal``), ~0.1 s each: the workers wait ~10 s for a sweep of 100 jobs and
 minutes for a design of thousands. :class:`CheckedSweeper` composes instead only jobs that together
 use every override of the batch once (a number once per key and type: a config composes or not
-whatever the number; ranges are checked by each run, ``sim.runs.sweep``), which catches the same
-unknown keys, options and types before any job starts.
+whatever the number; ranges are checked by each run, ``sim.runs.sweep``; each option of a list of
+options once), which catches the same unknown keys, options and types before any job starts.
 
 Hydra's basic sweeper runs the Cartesian product of its swept values. Sampling designs (a
 Sobol or Morris sample for sensitivity analysis, the parameter sets of an ABC calibration) are
@@ -52,26 +52,41 @@ ConfigStore.instance().store(group="hydra/sweeper", name="checked", node=Checked
 ConfigStore.instance().store(group="hydra/sweeper", name="design", node=DesignSweeperConf, provider="sim")
 
 
-def _kind(override: str) -> str:
-    """What an override contributes to composing: ``key=<int>`` or ``key=<float>`` for a number
-    (any number of that type composes alike), the override itself otherwise. A config group whose
-    options had numbers for names would be checked for one of them only: no group in configs/ has."""
-    key, sep, value = override.partition("=")
+def _value_kind(value: str) -> str:
+    """``<int>`` or ``<float>`` for a number (any number of that type composes alike), else the value."""
     for number in (int, float):
         try:
             number(value)
         except ValueError:
             continue
-        return f"{key}{sep}<{number.__name__}>"
-    return override
+        return f"<{number.__name__}>"
+    return value
+
+
+def _kinds(override: str) -> set[str]:
+    """What an override contributes to composing: ``key=<int>`` or ``key=<float>`` for a number,
+    for a list (``policies=[mediation,insurance]``, several options of a config group) each of its
+    elements as ``key=[element]`` (an option composes or not whatever the others beside it; an empty
+    list is ``key=[]``, a list with a repeated, quoted or nested element is a kind of its own), the
+    override itself otherwise. A config group whose options had numbers for names would be checked
+    for one of them only: no group in configs/ has."""
+    key, sep, value = override.partition("=")
+    if value.startswith("[") and value.endswith("]"):
+        inner = value[1:-1].strip()
+        elements = [e.strip() for e in inner.split(",")] if inner else []
+        simple = all(e and not any(c in e for c in "[]{}'\"\\") for e in elements)
+        if simple and len(set(elements)) == len(elements):
+            return {f"{key}{sep}[{_value_kind(e)}]" for e in elements} or {f"{key}{sep}[]"}
+        return {override}
+    return {f"{key}{sep}{_value_kind(value)}"} if sep else {override}
 
 
 def covering_jobs(batch):
-    """The jobs of ``batch``, in order, that together use every kind of override (:func:`_kind`)
+    """The jobs of ``batch``, in order, that together use every kind of override (:func:`_kinds`)
     in it at least once."""
     seen, chosen = set(), []
     for job in batch:
-        kinds = {_kind(o) for o in job}
+        kinds = set().union(*(_kinds(o) for o in job))
         if not kinds <= seen:
             chosen.append(job)
             seen |= kinds

