@@ -323,10 +323,13 @@ def test_degroot_averaging_preserves_the_mean_on_a_regular_graph_and_narrows_the
     assert trust.std() < 0.8 * spread
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["a weight a row", "a weight a contact"])
 @pytest.mark.parametrize("n,degree,rewiring", [(2_003, 8, 0.2), (501, 4, 0.0), (50, 10, 0.9)])
-def test_compiled_degroot_of_both_arrays_is_bit_for_bit_scipys(n, degree, rewiring):
+def test_compiled_degroot_of_both_arrays_is_bit_for_bit_scipys(n, degree, rewiring, weighted):
     """sim.mechanisms.averaging (blocks of rows of equal degree, numba) gives the very numbers of
-    ``degroot`` (scipy's float32 CSR product), day after day, isolated residents included."""
+    ``degroot`` (scipy's float32 CSR product), day after day, isolated residents included: with
+    the model's weights (equal within a row: read once a row) and with other weights (a resident
+    without contacts too, whose row is empty)."""
     from sim.mechanisms.averaging import DegrootAveraging
 
     rng = np.random.default_rng(n)
@@ -335,9 +338,16 @@ def test_compiled_degroot_of_both_arrays_is_bit_for_bit_scipys(n, degree, rewiri
         adjacency[isolated, :] = 0
         adjacency[:, isolated] = 0
     weights = row_normalised(adjacency.tocsr())
+    if weighted:  # unequal weights in every row with contacts, and one row left empty
+        weights = weights.tocsr(copy=True)
+        weights.data = (weights.data * rng.uniform(0.5, 1.5, weights.nnz)).astype(np.float32)
+        weights = sp.csr_matrix(sp.diags((np.arange(n) != 7).astype(np.float32)) @ weights)
+        weights.eliminate_zeros()
+        assert weights.dtype == np.float32 and weights.indptr[8] == weights.indptr[7]
     trust, primary = rng.random(n).astype(np.float32), rng.random(n).astype(np.float32)
     expected_trust, expected_primary = trust.copy(), primary.copy()
     averaging = DegrootAveraging(weights)
+    assert averaging.uniform_rows == (not weighted)
     for rate in (0.02, 0.3, 0.02, 1.0):
         degroot(expected_trust, weights, rate)
         degroot(expected_primary, weights, rate)
