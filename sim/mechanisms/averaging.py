@@ -84,7 +84,7 @@ class DegrootAveraging:
             self.columns, self.values, self.row_weight,
         )  # fmt: skip
         if self.uniform_rows:
-            self.values = None  # one weight a row is enough: not kept, not read
+            self.values = np.empty(0, np.float32)  # one weight a row is enough: not kept, not read
         self.order = order.astype(np.int32)
         self.block_start = block_start.astype(np.int64)
         self.block_rows = block_rows.astype(np.int64)
@@ -96,12 +96,22 @@ class DegrootAveraging:
         """t <- (1 - mu) t + mu W t for both arrays, in place (synchronous: W t of the old values)."""
         if rate == 0:
             return
-        layout = (self.order, self.block_start, self.block_rows, self.block_degree, self.entry_start, self.columns)
-        keep, mu = np.float32(1.0 - rate), np.float32(rate)
-        if self.uniform_rows:
-            _average_rows_alike(*layout, self.row_weight, trust, trust_primary, keep, mu, self.both)
-        else:
-            _average(*layout, self.values, trust, trust_primary, keep, mu, self.both)
+        _average(
+            self.order,
+            self.block_start,
+            self.block_rows,
+            self.block_degree,
+            self.entry_start,
+            self.columns,
+            self.values,
+            self.row_weight,
+            self.uniform_rows,
+            trust,
+            trust_primary,
+            np.float32(1.0 - rate),
+            np.float32(rate),
+            self.both,
+        )
 
 
 @numba.njit(cache=True, nogil=True)
@@ -124,7 +134,13 @@ def _lay_out(indptr, indices, data, order, block_start, block_rows, entry_start,
 
 
 @numba.njit(cache=True, nogil=True)
-def _average(order, block_start, block_rows, block_degree, entry_start, columns, values, t, u, keep, rate, both):
+def _average(
+    order, block_start, block_rows, block_degree, entry_start, columns, values, row_weight, per_row, t, u, keep, rate,
+    both,
+):  # fmt: skip
+    # per_row: each row's weights are equal and read once a row from row_weight (values unused);
+    # otherwise each contact's weight is read from values. The same float32 products either way
+    # (the branch is the same for the whole call: the compiler takes it out of the loops).
     # a snapshot of both arrays, side by side: the sums read the values before today's averaging
     for i in range(t.size):
         both[i, 0] = t[i]
@@ -133,6 +149,7 @@ def _average(order, block_start, block_rows, block_degree, entry_start, columns,
         first, m, d, e = block_start[blk], block_rows[blk], block_degree[blk], entry_start[blk]
         if m == 4:
             # four rows at once: eight independent float32 sums, each in its row's CSR order
+            w0, w1, w2, w3 = row_weight[first], row_weight[first + 1], row_weight[first + 2], row_weight[first + 3]
             s0 = s1 = s2 = s3 = q0 = q1 = q2 = q3 = np.float32(0.0)
             for k in range(d):
                 at = e + 4 * k
@@ -143,7 +160,8 @@ def _average(order, block_start, block_rows, block_degree, entry_start, columns,
                     np.uint32(columns[at + 2]),
                     np.uint32(columns[at + 3]),
                 )
-                w0, w1, w2, w3 = values[at], values[at + 1], values[at + 2], values[at + 3]
+                if not per_row:
+                    w0, w1, w2, w3 = values[at], values[at + 1], values[at + 2], values[at + 3]
                 s0 += w0 * both[j0, 0]
                 q0 += w0 * both[j0, 1]
                 s1 += w1 * both[j1, 0]
@@ -167,65 +185,13 @@ def _average(order, block_start, block_rows, block_degree, entry_start, columns,
             u[i] = u[i] * keep + rate * q3
         else:  # the last rows of a degree: one at a time
             for r in range(m):
-                s = q = np.float32(0.0)
-                for k in range(d):
-                    at = e + k * m + r
-                    j, w = np.uint32(columns[at]), values[at]
-                    s += w * both[j, 0]
-                    q += w * both[j, 1]
-                i = order[first + r]
-                t[i] = t[i] * keep + rate * s
-                u[i] = u[i] * keep + rate * q
-
-
-@numba.njit(cache=True, nogil=True)
-def _average_rows_alike(
-    order, block_start, block_rows, block_degree, entry_start, columns, row_weight, t, u, keep, rate, both
-):
-    # ``_average`` where each row's weights are equal: the weight read once a row, not once a
-    # contact (the same float32 products, in the same order)
-    for i in range(t.size):
-        both[i, 0] = t[i]
-        both[i, 1] = u[i]
-    for blk in range(block_start.size):
-        first, m, d, e = block_start[blk], block_rows[blk], block_degree[blk], entry_start[blk]
-        if m == 4:
-            w0, w1, w2, w3 = row_weight[first], row_weight[first + 1], row_weight[first + 2], row_weight[first + 3]
-            s0 = s1 = s2 = s3 = q0 = q1 = q2 = q3 = np.float32(0.0)
-            for k in range(d):
-                at = e + 4 * k
-                j0, j1, j2, j3 = (
-                    np.uint32(columns[at]),
-                    np.uint32(columns[at + 1]),
-                    np.uint32(columns[at + 2]),
-                    np.uint32(columns[at + 3]),
-                )
-                s0 += w0 * both[j0, 0]
-                q0 += w0 * both[j0, 1]
-                s1 += w1 * both[j1, 0]
-                q1 += w1 * both[j1, 1]
-                s2 += w2 * both[j2, 0]
-                q2 += w2 * both[j2, 1]
-                s3 += w3 * both[j3, 0]
-                q3 += w3 * both[j3, 1]
-            i = order[first]
-            t[i] = t[i] * keep + rate * s0
-            u[i] = u[i] * keep + rate * q0
-            i = order[first + 1]
-            t[i] = t[i] * keep + rate * s1
-            u[i] = u[i] * keep + rate * q1
-            i = order[first + 2]
-            t[i] = t[i] * keep + rate * s2
-            u[i] = u[i] * keep + rate * q2
-            i = order[first + 3]
-            t[i] = t[i] * keep + rate * s3
-            u[i] = u[i] * keep + rate * q3
-        else:  # the last rows of a degree: one at a time
-            for r in range(m):
                 w = row_weight[first + r]
                 s = q = np.float32(0.0)
                 for k in range(d):
-                    j = np.uint32(columns[e + k * m + r])
+                    at = e + k * m + r
+                    j = np.uint32(columns[at])
+                    if not per_row:
+                        w = values[at]
                     s += w * both[j, 0]
                     q += w * both[j, 1]
                 i = order[first + r]
