@@ -17,7 +17,7 @@ import gc
 # as long as the process. The cyclic garbage collector's full passes would walk them again and
 # again while Hydra composes, the model is set up and the results are written; collecting is
 # paused while they are made, and they are then frozen (set aside from every later pass, Python's
-# gc.freeze). A default-scale year's whole command: ~3.8 -> ~3.55 s (docs/performance.md).
+# gc.freeze). A default-scale year's whole command: 3.69 -> 3.48 s (docs/performance.md).
 _collecting = gc.isenabled()
 gc.disable()
 
