@@ -71,6 +71,8 @@ def test_the_run_directory_holds_summary_timeseries_and_hydra_record(tmp_path):
         assert (out / ".hydra" / name).is_file()
     assert "policies.insurance.coverage_gain=0.9" in (out / ".hydra" / "overrides.yaml").read_text()
     assert "mean_trust" in proc.stdout  # the headline is printed
+    # the process ends without Python's teardown (sim.__main__.leave): the pipe was still flushed
+    assert proc.stdout.endswith(f"results: {out}\n")
 
 
 def test_runs_are_deterministic_across_processes_and_agree_with_the_python_api(tmp_path):
