@@ -22,6 +22,7 @@ from sim.config.schema import CareParams, CostParams, SatisfactionParams
 from sim.engine.state import PRIMARY, SECONDARY, TERTIARY, DoctorArrays, Episodes, FacilityArrays, PatientArrays
 from sim.engine.world import World
 from sim.mechanisms.base import Mechanism
+from sim.mechanisms.trust import COMPILED_FROM
 from sim.policies.levers import Levers
 
 #: Uniform draws per episode, one column each.
@@ -345,15 +346,35 @@ class Care(Mechanism):
         cost: CostParams,
         satisfaction: SatisfactionParams,
         rng: np.random.Generator,
+        days: int = 0,
     ):
         self.care, self.cost, self.satisfaction = care, cost, satisfaction
         self.rng = rng
+        self.days = days  # days the run will step (burn-in included): is compiling worth it?
+        self.compiled = None  # sim.mechanisms.care_kernel.CompiledCare, for long or large runs
         self._layout: TierLayout | None = None
 
     @classmethod
     def from_config(cls, config, streams) -> Care:
         p = config.params
-        return cls(p.care, p.cost, p.satisfaction, streams.generator("care"))
+        return cls(p.care, p.cost, p.satisfaction, streams.generator("care"), config.days + config.burn_in_days)
+
+    def setup(self, world: World) -> None:
+        # The compiled day gives the numbers of the numpy one, ~1 ms a day sooner at 10^5
+        # residents; under the trust kernels' condition numba is loaded anyway. Its rounding is
+        # numpy's for these dtypes and for parameters that are Python floats only.
+        pa = world.patients
+        float32 = (pa.trust, pa.trust_primary, pa.contract_draw, pa.insurance_draw, pa.expectation, pa.literacy)
+        params = (self.care, self.cost, self.satisfaction)
+        typed = (
+            all(a.dtype == np.float32 for a in float32)
+            and pa.income_yuan.dtype == np.float64
+            and all(type(v) is float for p in params for v in vars(p).values() if not isinstance(v, bool | str))
+        )
+        if typed and pa.n * self.days >= COMPILED_FROM:
+            from sim.mechanisms.care_kernel import CompiledCare
+
+            self.compiled = CompiledCare(self.care, self.cost, self.satisfaction)
 
     def layout(self, world: World) -> TierLayout:
         """The facilities' :class:`TierLayout`, made again only if the world's arrays were replaced."""
@@ -365,8 +386,13 @@ class Care(Mechanism):
         roster = Roster.build(world.doctors, world.facilities, world.day)
         ep = world.episodes
         ep.draws = self.rng.random((ep.n, len(DRAWS)))
-        visits = self.treat(ep, world, roster)
-        record_episodes(world, ep, visits)
+        if self.compiled is not None and compiled_rounding(world):
+            layout = self.layout(world)
+            visits = self.compiled.treat(ep, world, roster, layout, remembered_waits(world.facilities, layout))
+        else:
+            visits = self.treat(ep, world, roster)
+            record_in_residents(world, ep)
+        tally(world, ep, visits)
 
     def treat(self, ep: Episodes, world: World, roster: Roster) -> np.ndarray:
         """Mechanisms 2-6 for ``ep``; fills it in and returns visits per facility (a referred
@@ -390,8 +416,7 @@ class Care(Mechanism):
         u, idx, sev = ep.draws, ep.patient, ep.severity
         layout = self.layout(world)
         # residents know their own clinic's waits, and the hospitals' on average
-        tier_wait = np.array([facilities.wait_reputation[m].mean() if m.size else 0.0 for m in layout.members])
-        wait_heard = np.broadcast_to(tier_wait, (idx.size, 3)).copy()
+        wait_heard = np.broadcast_to(remembered_waits(facilities, layout), (idx.size, 3)).copy()
         wait_heard[:, PRIMARY] = facilities.wait_reputation[patients.home_clinic[idx]]
         first_tier = choose_tier(
             ep, patients, facilities, levers, self.care, self.cost, wait_heard, world.income_index, world.price_index
@@ -488,9 +513,44 @@ class Care(Mechanism):
         )
 
 
+def remembered_waits(facilities: FacilityArrays, layout: TierLayout) -> np.ndarray:
+    """Each tier's mean remembered wait (0 for a tier without facilities)."""
+    return np.array([facilities.wait_reputation[m].mean() if m.size else 0.0 for m in layout.members])
+
+
+#: the levers the compiled care reads as Python floats (``compiled_rounding``)
+FLOAT_LEVERS = (
+    "emergency_severity", "gatekeeping", "family_first_contact", "referral_probability", "clinic_capacity_gain",
+    "clinic_quality_gain", "overtest_decoupling", "family_enrolment", "family_trust_gain", "uninsured_share",
+    "clinic_price_gain", "literacy_gain", "communication_gain", "family_explanation_gain",
+)  # fmt: skip
+ARRAY_LEVERS = ("capability", "coverage", "markup_removed", "hospital_capacity_gain")
+
+
+def compiled_rounding(world: World) -> bool:
+    """Whether the day's levers and indices have the types whose rounding the compiled care
+    (``sim.mechanisms.care_kernel``) replicates: numpy would round a numpy float64 scalar met
+    with a float32 array differently from a Python float (NEP 50)."""
+    levers = world.levers
+    return (
+        all(type(getattr(levers, name)) is float for name in FLOAT_LEVERS)
+        and all(getattr(levers, name).dtype == np.float64 for name in ARRAY_LEVERS)
+        and type(world.income_index) is float
+        and type(world.price_index) is float
+        and type(world.expectation_shift) is float
+    )
+
+
 def record_episodes(world: World, ep: Episodes, visits: np.ndarray) -> None:
     """The episodes' traces in the residents' state and the day's counts."""
-    pa, fa, ledger = world.patients, world.facilities, world.ledger
+    record_in_residents(world, ep)
+    tally(world, ep, visits)
+
+
+def record_in_residents(world: World, ep: Episodes) -> None:
+    """The episodes' traces in the residents' state (a resident with several episodes today
+    keeps the last one's)."""
+    pa = world.patients
     who = ep.patient
     pa.severity[who] = ep.severity
     pa.ill_until[who] = world.day + 1 + np.ceil(ep.wait_days).astype(np.int32)
@@ -504,6 +564,13 @@ def record_episodes(world: World, ep: Episodes, visits: np.ndarray) -> None:
     unmet = unmet_expectation(ep.success[harmed], ep.harm[harmed], ep.expectation[harmed])
     pa.unmet_expectation[h] = np.maximum(pa.unmet_expectation[h], unmet)
     pa.harm_facility[h], pa.harm_doctor[h] = ep.facility[harmed], ep.doctor[harmed]
+
+
+def tally(world: World, ep: Episodes, visits: np.ndarray) -> None:
+    """The day's counts and totals in the ledger (and the episode log if asked for); the
+    facilities' visits."""
+    pa, fa, ledger = world.patients, world.facilities, world.ledger
+    who = ep.patient
     fa.visits += visits
     t = ledger.today
     t["visits"] = float(visits.sum())
