@@ -11,6 +11,7 @@ with status 2 too (``sim.runs.sweep.RunDirGuard``).
 
 from __future__ import annotations
 
+import atexit
 import gc
 
 # The imports below (Hydra, OmegaConf, Mesa, pandas, scipy) leave some 10^5-10^6 objects that live
@@ -87,19 +88,16 @@ def main(cfg: DictConfig) -> None:
         sys.exit(1)
     print(format_headline(result.summary))
     print(f"results: {out}")
-    _done.append(out)
-
-
-#: the run directory once a single run's results are written and printed (see ``leave``)
-_done: list[Path] = []
+    atexit.register(leave)
 
 
 def leave() -> None:
-    """End the process at once after a single run: its results are written (atomically, closed)
-    and printed, and its logs flushed here. Python's own teardown (every module's objects freed one
-    by one: numpy, pandas, scipy, numba, Hydra) took ~0.3 s of each command, a tenth of a
-    default-scale year (docs/performance.md). Sweeps (whose launchers may have workers and exit
-    handlers of their own) and failures end the usual way."""
+    """At exit after a single run, end the process without Python's teardown: the results are
+    written (atomically, closed) and printed, and the logs and output are flushed here. The teardown
+    (every module's objects freed one by one: numpy, pandas, scipy, numba, Hydra) took ~0.3 s of each
+    command, a tenth of a default-scale year (docs/performance.md). Registered last, it runs before
+    the other exit handlers, after anything that ran the module (a profiler) has finished. Sweeps
+    (whose launchers may have workers and exit handlers of their own) and failures end the usual way."""
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -109,5 +107,3 @@ def leave() -> None:
 if __name__ == "__main__":
     exit_on_config_error(sys.argv[1:])
     main()
-    if _done:
-        leave()
