@@ -30,6 +30,11 @@ rounding is an explicit float32 value or operation here. Where a resident has se
 a day, the residents' records take numpy's fancy-indexed semantics: the last write wins, and
 ``visits += 1`` or the running maxima read the values from before the day's writes.
 ``tests/test_care_kernel.py`` checks every day of a history against the numpy code.
+
+Measured on a default-scale year (10^5 residents, ~1,150 episodes a day, 2026-12-08): the care
+step 1.10 -> 0.61 ms a day. The four passes take ~0.1 ms replayed with warm caches and ~0.3 ms
+inside the run: each episode touches some 25 of the residents' arrays at its resident's slot,
+which the day's other mechanisms have pushed out of the cache.
 """
 
 from __future__ import annotations
