@@ -37,6 +37,7 @@ so that runs can be compared over time).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -286,6 +287,16 @@ def in_child(kind: str, *args, tree: Path = REPO) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def middle(measurements: list[dict], key: str) -> dict:
+    """The measurement whose ``key`` is the median (the upper middle of an even number), with every
+    repeat's ``key`` in ``repeats`` when there are several."""
+    ordered = sorted(measurements, key=lambda m: m[key])
+    chosen = dict(ordered[len(ordered) // 2])
+    if len(measurements) > 1:
+        chosen["repeats"] = [m[key] for m in measurements]
+    return chosen
+
+
 # ----- report ------------------------------------------------------------------------------------
 def machine() -> dict:
     import mesa
@@ -358,6 +369,16 @@ def table(results: dict) -> str:
                 line += f"{b['wall_s']:11.2f}{bcpu:8.2f}{b['peak_rss_mb']:6.0f}"
                 line += f"{b['wall_s'] / c['wall_s']:7.2f}x{bcpu / cpu:6.2f}x"
             lines.append(line)
+        repeated = [(name, c) for name, c in results["commands"].items() if "repeats" in c]
+        if repeated:
+            lines.append(
+                f"  (each the median of {len(repeated[0][1]['repeats'])} runs, alternating the codes; wall s of each:)"
+            )
+            for name, c in repeated:
+                runs = " ".join(f"{v:.2f}" for v in c["repeats"])
+                if "repeats" in base.get("commands", {}).get(name, {}):
+                    runs += " | base " + " ".join(f"{v:.2f}" for v in base["commands"][name]["repeats"])
+                lines.append(f"    {' '.join(c['overrides']):46s}{runs}")
         lines.append("")
     if "agents" in results:
         a = results["agents"]
@@ -453,6 +474,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiny-seeds", type=int, default=8, help="seeds per arm of the short-run batching test")
     parser.add_argument("--baseline", help="also measure this commit's code (stepping, whole commands), side by side")
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure stepping and whole commands this many times, alternating the codes, and keep the median",
+    )
+    parser.add_argument(
         "--skip", default="", help="comma-separated: small,default,large,commands,agents,reference,sweep"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -492,21 +519,29 @@ def main(argv: list[str] | None = None) -> int:
             print(f"... {which}: warming the compiled kernels' cache", file=sys.stderr, flush=True)
             measure_command(WARM_UP, tree)
 
-        # each figure for this code and the baseline one after the other, so that both see the same load
+        # each figure for this code and the baseline one after the other, so that both see the same
+        # load; with --repeat, the pair again and again (a shared machine's single runs move by 10-30 %)
+        repeats = range(max(1, args.repeat))
         for scale in SCALES:
             if scale not in skip:
                 days = args.large_days if scale == "large" else args.days
-                for which, tree in trees.items():
+                runs: dict[str, list[dict]] = {which: [] for which in trees}
+                for _, (which, tree) in itertools.product(repeats, trees.items()):
                     print(f"... {which}: {scale}, {days} days stepped", file=sys.stderr, flush=True)
-                    store(which)["scales"][scale] = in_child("scale", scale, days, tree=tree)
+                    runs[which].append(in_child("scale", scale, days, tree=tree))
+                for which in trees:
+                    store(which)["scales"][scale] = middle(runs[which], "run_s")
         if "commands" not in skip:
             results["commands"] = {}
             for name, overrides in COMMANDS.items():
                 if "large" in skip and "scale=large" in overrides:
                     continue
-                for which, tree in trees.items():
+                runs = {which: [] for which in trees}
+                for _, (which, tree) in itertools.product(repeats, trees.items()):
                     print(f"... {which}: python -m sim {' '.join(overrides)}", file=sys.stderr, flush=True)
-                    store(which)["commands"][name] = measure_command(overrides, tree)
+                    runs[which].append(measure_command(overrides, tree))
+                for which in trees:
+                    store(which)["commands"][name] = middle(runs[which], "wall_s")
     if "agents" not in skip:
         results["agents"] = in_child("agents", 100_000)
     if "reference" not in skip:
