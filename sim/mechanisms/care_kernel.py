@@ -166,8 +166,8 @@ class CompiledCare:
 
 def tiers_of(layout) -> tuple:
     """A ``care.TierLayout`` as flat arrays: every tier's facilities one after the other, where
-    each tier starts and its size, the hospitals' cumulative shares (tiers 1 and 2) and where
-    each tier's start, and which tiers exist."""
+    each tier's start and how many; the hospitals' cumulative shares of posts (tiers 1 and 2, one
+    after the other) and where each tier's start; which tiers exist."""
     members = np.concatenate(layout.members)
     sizes = np.array([m.size for m in layout.members], np.int64)
     member_start = np.array([0, sizes[0], sizes[0] + sizes[1]], np.int64)
