@@ -88,7 +88,8 @@ def main(cfg: DictConfig) -> None:
         sys.exit(1)
     print(format_headline(result.summary))
     print(f"results: {out}")
-    atexit.register(leave)
+    if __name__ == "__main__":  # the program itself, not a process that imported this module
+        atexit.register(leave)
 
 
 def leave() -> None:
