@@ -111,19 +111,12 @@ class CompiledCare:
              levers.clinic_capacity_gain, levers.clinic_quality_gain * 0.5, 1 - levers.overtest_decoupling,
              world.income_index],
         )  # fmt: skip
-        tier = np.empty(n, np.int64)
-        facility = np.empty(n, np.int64)
-        doctor = np.empty(n, np.int64)
-        referred = np.empty(n, np.bool_)
-        severity = np.empty(n, np.float64)
-        wait_days = np.empty(n, np.float64)
-        consult_time = np.empty(n, np.float64)
-        success = np.empty(n, np.bool_)
-        harm = np.empty(n, np.float64)
-        cost_yuan = np.empty(n, np.float64)
-        overtest_share = np.empty(n, np.float64)
-        out_of_pocket = np.empty(n, np.float64)
-        burden = np.empty(n, np.float64)
+        # what the episodes get: Care.treat's dtypes
+        tier, facility, doctor = (np.empty(n, np.int64) for _ in range(3))
+        referred, success = (np.empty(n, np.bool_) for _ in range(2))
+        severity, wait_days, consult_time, harm, cost_yuan, overtest_share, out_of_pocket, burden = (
+            np.empty(n, np.float64) for _ in range(8)
+        )
         visits = np.zeros(fa.n, np.int64)
         _treat(
             idx, sev, u, logs, gumbel, contracted, trust_before, trust_primary, self.choice, present, scalars,
@@ -137,9 +130,7 @@ class CompiledCare:
         )  # fmt: skip
         np.log1p(burden, out=burden)
 
-        explanation = np.empty(n, np.float64)
-        expected = np.empty(n, np.float64)
-        satisfaction = np.empty(n, np.float64)
+        explanation, expected, satisfaction = (np.empty(n, np.float64) for _ in range(3))
         _judge(
             idx, tier, doctor, contracted, success, harm, wait_days, consult_time, burden, overtest_share,
             doctors.communication, doctors.burnout, pa.expectation, pa.literacy,
