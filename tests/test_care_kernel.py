@@ -153,9 +153,18 @@ def test_a_lever_of_another_type_falls_back_to_numpy(monkeypatch):
     """A numpy float64 lever rounds differently against float32 arrays (NEP 50): such a day runs
     numpy's code, which the compiled one only replicates for Python floats."""
     monkeypatch.setattr(care, "COMPILED_FROM", 0)
-    model = TrustModel(compose(["scale=tiny", "days=3", "burn_in_days=0"]))
-    model.setup() if hasattr(model, "setup") else None
-    world = model.world
-    assert care.compiled_rounding(world)
+    model = TrustModel(compose(["scale=tiny", "days=3", "burn_in_days=0"])).setup()
+    mechanism, world = model.mechanisms["care"], model.world
+    assert mechanism.compiled is not None and care.compiled_rounding(world)
+    calls = []
+    monkeypatch.setattr(CompiledCare, "treat", lambda self, *args: calls.append(args) or np.zeros(0))
+    monkeypatch.setattr(
+        care.Care, "treat", lambda self, ep, w, roster: calls.append("numpy") or np.zeros(w.facilities.n, np.int64)
+    )
+    monkeypatch.setattr(care, "record_in_residents", lambda w, ep: None)
+    monkeypatch.setattr(care, "tally", lambda w, ep, visits: None)
+    world.episodes = Episodes(patient=np.arange(5), severity=np.full(5, 0.5))
     world.levers = dataclasses.replace(world.levers, family_enrolment=np.float64(world.levers.family_enrolment))
     assert not care.compiled_rounding(world)
+    mechanism.step(world)
+    assert calls == ["numpy"]
