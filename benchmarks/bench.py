@@ -486,6 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", type=Path, help="print the table of an earlier JSON result and stop")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat must be a whole number of runs, at least 1 (got {args.repeat})")
 
     if args.child:
         kind, *rest = args.child
@@ -521,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # each figure for this code and the baseline one after the other, so that both see the same
         # load; with --repeat, the pair again and again (a shared machine's single runs move by 10-30 %)
-        repeats = range(max(1, args.repeat))
+        repeats = range(args.repeat)
         for scale in SCALES:
             if scale not in skip:
                 days = args.large_days if scale == "large" else args.days

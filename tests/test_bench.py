@@ -3,7 +3,9 @@ and every run is reported."""
 
 from __future__ import annotations
 
-from benchmarks.bench import middle, table
+import pytest
+
+from benchmarks.bench import main, middle, table
 
 
 def test_the_median_run_is_kept_with_every_run_recorded():
@@ -29,3 +31,10 @@ def test_the_table_lists_each_command_run_beside_the_baseline_runs():
     assert "median of 3 runs" in text
     assert "3.50 3.70 3.60 | base 4.40 4.20 4.30" in text
     assert "1.19x" in text  # 4.3 / 3.6: the medians' ratio
+
+
+def test_a_repeat_below_one_is_refused_naming_the_option(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--repeat", "0", "--skip", "small,default,large,commands,agents,reference,sweep"])
+    assert stop.value.code == 2
+    assert "--repeat must be a whole number of runs, at least 1 (got 0)" in capsys.readouterr().err
